@@ -1,0 +1,50 @@
+# Rapport Guard: `make run` runs the whole system on an embedded broker, `make test` passes the tests.
+# Both install what they need first (uv, the locked Python dependencies, and for tests the Kafka jars).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo $(PYTHON) -m uv)
+RUN := $(UV) run --frozen
+
+.PHONY: help install run test test-unit test-integration lint format contracts clean
+
+help:
+	@echo "make run     - the whole system on an embedded broker, with a demo (Ctrl-C stops it)"
+	@echo "make test    - unit tests, then integration tests on Apache Kafka (or the embedded broker without Java)"
+	@echo "make lint    - ruff and mypy (strict on services/ and schemas/)"
+	@echo "make contracts - regenerate schemas/json and schemas/asyncapi from the code"
+
+install: .venv/.installed
+
+.venv/.installed: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
+	$(UV) sync --frozen
+	@touch $@
+
+run: install
+	$(RUN) python -m services.devstack.run
+
+test: install
+	$(RUN) pytest
+
+test-unit: install
+	$(RUN) pytest tests/unit
+
+test-integration: install
+	$(RUN) pytest tests/integration
+
+lint: install
+	$(RUN) ruff check services schemas tests
+	$(RUN) ruff format --check services schemas tests
+	$(RUN) mypy
+
+format: install
+	$(RUN) ruff check --fix services schemas tests
+	$(RUN) ruff format services schemas tests
+
+contracts: install
+	$(RUN) python -m services.contracts
+
+clean:
+	rm -rf .venv .run .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,39 @@
+"""`outreach.alerts`: emitted only when a relationship's level changes."""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from schemas.common import (
+    SCHEMA_VERSION,
+    AlertLevel,
+    Identifier,
+    Level,
+    Reason,
+    Scope,
+    Tier,
+    UtcDatetime,
+)
+
+
+class Alert(BaseModel):
+    """A level change, explained, with the earliest respectful time to try again."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    alert_id: str
+    tenant: Identifier
+    contact_id: Identifier
+    sender_id: Identifier | None
+    scope: Scope
+    level: AlertLevel
+    previous_level: Level
+    nuisance_score: float
+    rapport_score: float
+    tier: Tier
+    reasons: list[Reason]
+    next_allowed_at: UtcDatetime | None = None
+    event_id: str
+    occurred_at: UtcDatetime
+    emitted_at: UtcDatetime

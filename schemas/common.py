@@ -1,0 +1,120 @@
+"""Vocabulary shared by every message: enumerations, reasons and the contact key."""
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Final
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+
+SCHEMA_VERSION: Final = 1
+
+
+def _require_utc(value: datetime) -> datetime:
+    """Event time decides everything, so a naive time would be a silent guess."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("must carry a timezone offset, e.g. 2026-11-02T09:30:00Z")
+    return value.astimezone(UTC)
+
+
+def _rfc3339(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+UtcDatetime = Annotated[
+    datetime,
+    AfterValidator(_require_utc),
+    PlainSerializer(_rfc3339, return_type=str, when_used="json"),
+]
+"""A timezone-aware instant, normalised to UTC and written as RFC 3339 with `Z`."""
+
+Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\s:]+$")]
+"""A CRM record id or pseudonym: no whitespace and no `:` (the contact key separator)."""
+
+
+class Source(StrEnum):
+    HUBSPOT = "hubspot"
+    SALESFORCE = "salesforce"
+    PIPEDRIVE = "pipedrive"
+    GENERIC = "generic"
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    PHONE_WORK = "phone_work"
+    PHONE_MOBILE = "phone_mobile"
+    SMS = "sms"
+    LINKEDIN = "linkedin"
+    MEETING = "meeting"
+    OTHER = "other"
+
+
+class Direction(StrEnum):
+    OUTBOUND = "outbound"
+    INBOUND = "inbound"
+
+
+class Kind(StrEnum):
+    MESSAGE = "message"
+    CALL = "call"
+    VOICEMAIL = "voicemail"
+    MEETING = "meeting"
+    REPLY = "reply"
+
+
+class Outcome(StrEnum):
+    ANSWERED = "answered"
+    NO_ANSWER = "no_answer"
+    VOICEMAIL = "voicemail"
+    BOUNCED = "bounced"
+
+
+class Level(StrEnum):
+    """How much of a nuisance a relationship has become, in rising order."""
+
+    OK = "ok"
+    WATCH = "watch"
+    NUISANCE = "nuisance"
+    STALKING = "stalking"
+
+    @property
+    def rank(self) -> int:
+        return _LEVEL_ORDER.index(self)
+
+
+_LEVEL_ORDER = [Level.OK, Level.WATCH, Level.NUISANCE, Level.STALKING]
+
+
+class AlertLevel(StrEnum):
+    WATCH = "watch"
+    NUISANCE = "nuisance"
+    STALKING = "stalking"
+    RESOLVED = "resolved"
+
+
+class Scope(StrEnum):
+    PAIR = "pair"
+    TEAM = "team"
+
+
+class Tier(StrEnum):
+    STRANGER = "stranger"
+    ACQUAINTANCE = "acquaintance"
+    ESTABLISHED = "established"
+    TRUSTED = "trusted"
+
+
+class Reason(BaseModel):
+    """One broken (or nearly broken) rule, explained for a person."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    rule: str
+    message: str
+    observed: float
+    limit: float
+    window: str | None = None
+
+
+def contact_key(tenant: str, contact_id: str) -> str:
+    """Partition key: everything one organisation does to one contact lands in one partition."""
+    return f"{tenant}:{contact_id}"

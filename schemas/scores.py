@@ -1,0 +1,24 @@
+"""`outreach.scores`: the judgement of one relationship after one event."""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from schemas.common import SCHEMA_VERSION, Identifier, Level, Reason, Tier, UtcDatetime
+
+
+class PairScore(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    tenant: Identifier
+    sender_id: Identifier
+    contact_id: Identifier
+    event_id: str
+    occurred_at: UtcDatetime
+    level: Level
+    nuisance_score: float
+    rapport_score: float
+    tier: Tier
+    reasons: list[Reason]
+    next_allowed_at: UtcDatetime | None = None

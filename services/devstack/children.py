@@ -1,0 +1,24 @@
+"""Child processes that neither see the terminal's Ctrl-C nor outlive their parent.
+
+The runner gets Ctrl-C alone and stops the children in order; if the runner itself dies, Linux sends each
+child SIGTERM (PR_SET_PDEATHSIG), so nothing is left behind.
+"""
+
+import ctypes
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    if sys.platform == "linux":
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def spawn(args: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+    hook: Callable[[], None] = _die_with_parent
+    return subprocess.Popen(args, process_group=0, preexec_fn=hook, **kwargs)  # noqa: PLW1509

@@ -1,0 +1,29 @@
+"""A plain aiokafka reader of a whole topic, without a consumer group (demo printer and tests)."""
+
+import asyncio
+import time
+from typing import Literal
+
+from aiokafka import AIOKafkaConsumer
+
+
+async def open_reader(
+    bootstrap: str, topic: str, start: Literal["beginning", "end"], wait_seconds: float = 30
+) -> AIOKafkaConsumer:
+    """Read every partition of `topic` from its beginning or from its end as of now."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest" if start == "beginning" else "latest",
+    )
+    await consumer.start()
+    deadline = time.monotonic() + wait_seconds
+    while not consumer.assignment():
+        if time.monotonic() > deadline:
+            await consumer.stop()
+            raise TimeoutError(f"no partitions of {topic} assigned after {wait_seconds} s")
+        await asyncio.sleep(0.05)
+    for partition in consumer.assignment():
+        await consumer.position(partition)
+    return consumer

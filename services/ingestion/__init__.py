@@ -1,0 +1,1 @@
+"""HTTP in, Kafka out: CRM adapters, signature checks, privacy, publishing."""

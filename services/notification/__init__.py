@@ -1,0 +1,1 @@
+"""Alerts out to people: routing, channels, delivery with retries and receipts."""

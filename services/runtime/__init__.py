@@ -1,0 +1,1 @@
+"""Wiring that all three services share: settings base, broker factory, HTTP probes, logging."""

@@ -1,0 +1,52 @@
+"""Creates the project's topics (for `make run`, the test harness and the compose topic-init step)."""
+
+import argparse
+import asyncio
+import contextlib
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from services.runtime.settings import ServiceSettings
+
+
+def topic_names(settings: ServiceSettings) -> list[str]:
+    return [
+        settings.topic_events,
+        settings.topic_events_dlq,
+        settings.topic_scores,
+        settings.topic_alerts,
+        settings.topic_notifications,
+        settings.topic_alerts_dlq,
+    ]
+
+
+async def create_topics(bootstrap: str, names: list[str], partitions: int, replication: int = 1) -> None:
+    """Create the topics that do not exist yet; existing ones are left as they are."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap.split(","), request_timeout_ms=15_000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [name for name in names if name not in existing]
+        if missing:
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(
+                    [NewTopic(name, num_partitions=partitions, replication_factor=replication) for name in missing]
+                )
+    finally:
+        await admin.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Create Rapport Guard's Kafka topics.")
+    parser.add_argument("--partitions", type=int, default=6)
+    parser.add_argument("--replication", type=int, default=1)
+    args = parser.parse_args()
+    settings = ServiceSettings()
+    asyncio.run(
+        create_topics(settings.kafka_bootstrap_servers, topic_names(settings), args.partitions, args.replication)
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Policy engine (pure), state store (interface + backends), Kafka wiring, and the check API."""

@@ -1,0 +1,167 @@
+"""A real single-node Apache Kafka (KRaft) from Maven Central jars, on free loopback ports.
+
+Jars are resolved once by Maven (`deploy/kafka/pom.xml`) into `.cache/kafka/<version>/` (git-ignored).
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from services.devstack.children import spawn
+from services.devstack.embedded_broker import free_port, wait_for_port
+
+ROOT = Path(__file__).resolve().parents[2]
+POM = ROOT / "deploy" / "kafka" / "pom.xml"
+
+
+def kafka_version() -> str:
+    match = re.search(r"<kafka.version>([^<]+)</kafka.version>", POM.read_text())
+    assert match, f"{POM} names no kafka.version"
+    return match.group(1)
+
+
+def java_available() -> bool:
+    return shutil.which("java") is not None and shutil.which("mvn") is not None
+
+
+def resolve_jars() -> Path:
+    """Download the broker's jars once; later runs reuse the cache."""
+    target = ROOT / ".cache" / "kafka" / kafka_version()
+    marker = target / ".complete"
+    if marker.exists():
+        return target
+    target.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            shutil.which("mvn") or "mvn",
+            "-q",
+            "-B",
+            "-f",
+            str(POM),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={target}",
+            "-DincludeScope=runtime",
+        ],
+        check=True,
+        timeout=600,
+    )
+    marker.touch()
+    return target
+
+
+class ApacheKafka:
+    """Start, stop and restart one combined broker+controller node; data survives a restart."""
+
+    def __init__(self) -> None:
+        self.jars = resolve_jars()
+        self.workdir = Path(tempfile.mkdtemp(prefix="rg-kafka-"))
+        self.port = free_port()
+        self.controller_port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = self.workdir / "broker.log"
+        self._write_config()
+        self._format()
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def _java(self, main_class: str, *args: str) -> list[str]:
+        return [
+            "java",
+            "-Xms256m",
+            "-Xmx512m",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-Djava.awt.headless=true",
+            f"-Dkafka.logs.dir={self.workdir}",
+            "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+            "-Dorg.slf4j.simpleLogger.log.kafka.server.KafkaRaftServer=info",
+            "-Dorg.slf4j.simpleLogger.log.kafka.server.BrokerServer=info",
+            "-cp",
+            f"{self.jars}/*",
+            main_class,
+            *args,
+        ]
+
+    def _write_config(self) -> None:
+        settings = {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
+            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "log.dirs": str(self.workdir / "data"),
+            "num.partitions": "3",
+            "offsets.topic.replication.factor": "1",
+            "offsets.topic.num.partitions": "1",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "transaction.state.log.num.partitions": "1",
+            "share.coordinator.state.topic.replication.factor": "1",
+            "share.coordinator.state.topic.min.isr": "1",
+            "group.initial.rebalance.delay.ms": "0",
+            "log.cleaner.dedupe.buffer.size": "16777216",
+            "num.network.threads": "2",
+            "num.io.threads": "2",
+            "auto.create.topics.enable": "true",
+        }
+        self.config = self.workdir / "server.properties"
+        self.config.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
+
+    def _format(self) -> None:
+        cluster_id = (
+            subprocess.run(
+                self._java("kafka.tools.StorageTool", "random-uuid"),
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        subprocess.run(
+            self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(self.config)),
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
+    def start(self, timeout: float = 120) -> None:
+        log = open(self.log_path, "ab")  # noqa: SIM115 - the broker writes to it for its whole life
+        self.process = spawn(
+            self._java("kafka.Kafka", str(self.config)),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "KAFKA_HEAP_OPTS": ""},
+        )
+        wait_for_port(self.port, timeout, self.process)
+        deadline = time.monotonic() + timeout
+        while b"Kafka Server started" not in self.log_path.read_bytes():
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Kafka exited early; see {self.log_path}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"Kafka did not start in {timeout} s; see {self.log_path}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)

@@ -1,0 +1,56 @@
+"""`make run`'s program: the demo prints an alert, and Ctrl-C leaves no process behind."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from services.devstack.embedded_broker import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def descendants(pid: int) -> set[int]:
+    children = set()
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = status.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            child = int(status.parent.name)
+            children |= {child} | descendants(child)
+    return children
+
+
+@pytest.mark.slow
+def test_demo_prints_an_alert_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"KAFKA_BOOTSTRAP_SERVERS", "GENERIC_WEBHOOK_SECRET"}}
+    env |= {"INGEST_PORT": str(free_port()), "SCORING_PORT": str(free_port()), "NOTIFY_PORT": str(free_port())}
+    output = tmp_path / "run.out"
+    with output.open("wb") as out:
+        runner = subprocess.Popen(
+            [sys.executable, "-m", "services.devstack.run"], cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while b"ALERT [STALKING]" not in output.read_bytes():
+            assert runner.poll() is None, output.read_text()
+            assert time.monotonic() < deadline, output.read_text()
+            time.sleep(0.2)
+        children = descendants(runner.pid)
+        assert len(children) >= 4, "broker and three services run as separate processes"
+        runner.send_signal(signal.SIGINT)
+        assert runner.wait(30) == 0
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+    text = output.read_text()
+    assert "ALERT [WATCH] Sender rep-sam → contact contact-dana" in text
+    assert "mentee-lee" not in text, "the healthy mentorship raises no alert"
+    still_running = [pid for pid in children if Path(f"/proc/{pid}").exists()]
+    assert still_running == []
