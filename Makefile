@@ -6,8 +6,9 @@ PYTHON ?= python3
 UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo $(PYTHON) -m uv)
 RUN := $(UV) run --frozen
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install run test test-unit test-integration lint format contracts clean
+.PHONY: help install system-deps run test test-unit test-integration lint format contracts clean
 
 help:
 	@echo "make run     - the whole system on an embedded broker, with a demo (Ctrl-C stops it)"
@@ -22,16 +23,23 @@ install: .venv/.installed
 	$(UV) sync --frozen
 	@touch $@
 
+# Servers the integration tests start on loopback: Redis and Prometheus (with promtool) from Debian's packages.
+system-deps:
+	@if ! command -v redis-server >/dev/null || ! command -v promtool >/dev/null; then \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends redis-server prometheus; \
+	fi
+
 run: install
 	$(RUN) python -m services.devstack.run
 
-test: install
+test: install system-deps
 	$(RUN) pytest
 
 test-unit: install
 	$(RUN) pytest tests/unit
 
-test-integration: install
+test-integration: install system-deps
 	$(RUN) pytest tests/integration
 
 lint: install

@@ -2,40 +2,11 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from schemas import Channel, Direction, Kind, Outcome, OutreachEvent, Source
 from schemas.common import Identifier, UtcDatetime
-from services.ingestion.identity import email_pseudonym, phone_pseudonym
-
-
-class GenericSender(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    id: Identifier | None = None
-    email: EmailStr | None = None
-    name: str | None = Field(default=None, max_length=200)
-
-    @model_validator(mode="after")
-    def _identified(self) -> "GenericSender":
-        if self.id is None and self.email is None:
-            raise ValueError("sender needs an id or an email")
-        return self
-
-
-class GenericContact(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    id: Identifier | None = None
-    email: EmailStr | None = None
-    phone: str | None = Field(default=None, min_length=3, max_length=40, pattern=r"^[+0-9 ().\-x#exta]+$")
-    timezone: str | None = Field(default=None, max_length=64)
-
-    @model_validator(mode="after")
-    def _identified(self) -> "GenericContact":
-        if self.id is None and self.email is None and self.phone is None:
-            raise ValueError("contact needs an id, an email or a phone")
-        return self
+from services.identity.parties import Contact, Sender, contact_id, sender_id
 
 
 class GenericEvent(BaseModel):
@@ -46,30 +17,13 @@ class GenericEvent(BaseModel):
     event_id: str = Field(min_length=1, max_length=200)
     tenant: Identifier = "default"
     occurred_at: UtcDatetime
-    sender: GenericSender
-    contact: GenericContact
+    sender: Sender
+    contact: Contact
     channel: Channel
     direction: Direction
     kind: Kind
     outcome: Outcome | None = None
     category: str | None = Field(default=None, max_length=64)
-
-
-def sender_id(sender: GenericSender, key: bytes) -> str:
-    if sender.id is not None:
-        return sender.id
-    assert sender.email is not None  # guaranteed by GenericSender's validator
-    return email_pseudonym(key, sender.email)
-
-
-def contact_id(contact: GenericContact, key: bytes) -> str:
-    """A CRM id wins; else the e-mail, else the phone, each pseudonymised."""
-    if contact.id is not None:
-        return contact.id
-    if contact.email is not None:
-        return email_pseudonym(key, contact.email)
-    assert contact.phone is not None  # guaranteed by GenericContact's validator
-    return phone_pseudonym(key, contact.phone)
 
 
 def to_outreach_event(item: GenericEvent, key: bytes, received_at: datetime) -> OutreachEvent:

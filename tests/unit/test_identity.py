@@ -1,4 +1,4 @@
-from services.ingestion.identity import email_pseudonym, normalise_phone, phone_pseudonym
+from services.identity.pseudonyms import email_pseudonym, normalise_phone, phone_pseudonym
 
 KEY = b"identity-key-for-tests"
 
