@@ -22,9 +22,9 @@ from services.devstack.embedded_broker import EmbeddedBroker
 from services.devstack.processes import SERVICES, ServiceProcess
 from services.devstack.story import mentorship, pursuit
 from services.devstack.topic_reader import open_reader
-from services.ingestion.standard_webhooks import decode_secret, signed_headers
 from services.notification.wording import summary
 from services.runtime.settings import ServiceSettings
+from services.runtime.standard_webhooks import decode_secret, signed_headers
 from services.runtime.topics import create_topics, topic_names
 
 RUN_DIR = Path(".run")

@@ -15,10 +15,10 @@ from services.ingestion.metrics import EVENTS_PUBLISHED, WEBHOOKS_RECEIVED, WEBH
 from services.ingestion.publisher import BrokerUnavailable, EventSink, KafkaEventSink
 from services.ingestion.results import BatchResult, Problem
 from services.ingestion.settings import IngestionSettings
-from services.ingestion.standard_webhooks import SignatureError, verify
 from services.runtime.broker import build_broker
 from services.runtime.lifecycle import BrokerConnection
 from services.runtime.probes import ReadinessCheck, probes_router
+from services.runtime.standard_webhooks import SignatureError, verify
 
 log = logging.getLogger("rapport_guard.ingestion")
 

@@ -2,8 +2,8 @@
 
 from pydantic import Field, SecretStr, field_validator
 
-from services.ingestion.standard_webhooks import decode_secret
 from services.runtime.settings import ServiceSettings
+from services.runtime.standard_webhooks import decode_secret
 
 
 class IngestionSettings(ServiceSettings):

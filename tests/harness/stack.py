@@ -16,8 +16,8 @@ import httpx
 from services.devstack.embedded_broker import free_port
 from services.devstack.processes import SERVICES, ServiceProcess
 from services.devstack.topic_reader import open_reader
-from services.ingestion.standard_webhooks import decode_secret, signed_headers
 from services.runtime.settings import ServiceSettings
+from services.runtime.standard_webhooks import decode_secret, signed_headers
 from services.runtime.topics import create_topics, topic_names
 
 

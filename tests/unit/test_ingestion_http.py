@@ -13,7 +13,7 @@ from schemas import OutreachEvent
 from services.ingestion.app import build_app
 from services.ingestion.publisher import BrokerUnavailable
 from services.ingestion.settings import IngestionSettings
-from services.ingestion.standard_webhooks import signed_headers
+from services.runtime.standard_webhooks import signed_headers
 
 KEY = b"s" * 32
 SECRET = "whsec_" + base64.b64encode(KEY).decode()

@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.ingestion.standard_webhooks import SignatureError, decode_secret, sign, signed_headers, verify
+from services.runtime.standard_webhooks import SignatureError, decode_secret, sign, signed_headers, verify
 
 KEY = b"k" * 32
 OTHER = b"o" * 32
