@@ -1,5 +1,6 @@
 """`rapport-notification`: run the notification service."""
 
+import logging
 import sys
 
 import uvicorn
@@ -13,6 +14,8 @@ from services.runtime.logs import configure_logging
 def main() -> None:
     settings = NotificationSettings.load()
     configure_logging(settings.log_level)
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)  # they log request URLs, and a Slack URL is a secret
     try:
         app = create_app(settings)
     except RoutingFileError as exc:

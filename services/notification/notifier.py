@@ -7,6 +7,7 @@ delivered again (same delivery id) instead of being mistaken for a repeat.
 
 import asyncio
 import hashlib
+import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -19,6 +20,8 @@ from services.notification.metrics import DEAD_LETTERED, DELIVERIES
 from services.notification.retries import RetryPolicy, Sleep, deliver_with_retries
 from services.notification.routing import Routing
 from services.notification.wording import Notice
+
+log = logging.getLogger("rapport_guard.notification")
 
 NOT_ROUTED = "none"
 """The receipt's channel when the routing sends this kind of alert nowhere."""
@@ -72,6 +75,7 @@ class Notifier:
             notice = Notice(alert, held_back=decision.held_back)
             await asyncio.gather(*(self._deliver(channel, notice, outbox) for channel in channels))
         else:
+            log.info("alert %s: held back (%s) for %s", alert.alert_id, decision.verdict.value, ", ".join(names))
             for channel in channels:
                 DELIVERIES.labels(channel.kind, DeliveryOutcome.SUPPRESSED.value).inc()
                 receipt = self._receipt(alert, channel.name, DeliveryOutcome.SUPPRESSED, 0)
@@ -91,6 +95,7 @@ class Notifier:
         )
         if result.delivered:
             outcome = DeliveryOutcome.DELIVERED
+            log.info("alert %s: delivered to %s after %d attempt(s)", alert.alert_id, channel.name, result.attempts)
         else:
             outcome = DeliveryOutcome.DEAD_LETTERED
             await outbox.dead_letter(channel, result.attempts, result.error or "delivery failed")

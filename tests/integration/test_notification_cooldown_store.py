@@ -20,11 +20,12 @@ NOTICES = PairNotices(window_started_at=T0, peak=AlertLevel.NUISANCE, open=True,
 
 @pytest.fixture(scope="module")
 def redis_url() -> Iterator[str]:
-    if shutil.which("redis-server") is None:
+    binary = shutil.which("redis-server")
+    if binary is None:
         pytest.fail("redis-server is not installed (make system-deps installs it)")
     port = free_port()
     server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
     )
     try:

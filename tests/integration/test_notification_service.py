@@ -33,6 +33,9 @@ from tests.harness.stack import Stack, new_secret, read_topic, running_stack
 
 Records = list[tuple[bytes | None, bytes, dict[str, bytes]]]
 
+SLACK_TOKEN_PATH = f"/services/T0/B0/{secrets.token_hex(12)}"
+"""Slack's incoming-webhook URLs carry their credential in the path; it must never reach a log."""
+
 RETRIES = {
     "NOTIFY_MAX_ATTEMPTS": "4",
     "NOTIFY_BACKOFF_INITIAL_SECONDS": "0.2",
@@ -134,7 +137,7 @@ def notifier(
         "NOTIFICATION_GROUP_ID": f"notification-test-{secrets.token_hex(4)}",
         "TEST_CRM_SECRET": str(receivers.crm.secret),
         "TEST_FLAKY_SECRET": str(receivers.flaky.secret),
-        "TEST_SLACK_URL": receivers.slack.url,
+        "TEST_SLACK_URL": receivers.slack.url + SLACK_TOKEN_PATH,
         **RETRIES,
     }
     with running_stack(kafka.bootstrap, logs, names=("notification",), **env) as stack:
@@ -163,6 +166,12 @@ def test_an_alert_reaches_the_crm_slack_and_a_mailbox_signed_and_in_words(
     plain = mail.get_body(("plain",))
     assert plain is not None
     assert "Pause until Thu 12 Nov 2026 09:00 UTC." in plain.get_content()
+
+    service_log = notifier.processes["notification"].log_path.read_text()
+    assert alert.alert_id in service_log
+    assert SLACK_TOKEN_PATH not in service_log
+    assert str(receivers.crm.secret) not in service_log
+    assert "sales-managers@example.org" not in service_log
 
 
 def test_a_repeat_for_the_same_pair_is_held_back_with_a_suppressed_receipt(

@@ -22,8 +22,8 @@ async def post_json(client: httpx.AsyncClient, url: str, body: bytes, headers: d
         response = await client.post(url, content=body, headers=headers)
     except httpx.TimeoutException:
         raise DeliveryFailed("receiver did not answer in time", retryable=True) from None
-    except httpx.ConnectError as exc:
-        raise DeliveryFailed(f"cannot connect to receiver ({_cause(exc)})", retryable=True) from None
+    except httpx.ConnectError:
+        raise DeliveryFailed("cannot connect to receiver", retryable=True) from None
     except httpx.HTTPError as exc:
         raise DeliveryFailed(f"request failed ({type(exc).__name__})", retryable=True) from None
     if response.is_success:
@@ -31,9 +31,3 @@ async def post_json(client: httpx.AsyncClient, url: str, body: bytes, headers: d
     status = response.status_code
     retryable = status >= 500 or status in _RETRYABLE_STATUS
     raise DeliveryFailed(f"receiver answered HTTP {status}", retryable=retryable, retry_after=_retry_after(response))
-
-
-def _cause(exc: httpx.ConnectError) -> str:
-    """The operating system's words ("Connection refused"), without the address."""
-    cause = exc.__cause__ or exc.__context__
-    return getattr(cause, "strerror", None) or type(cause or exc).__name__
