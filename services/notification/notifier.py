@@ -73,7 +73,9 @@ class Notifier:
         channels = [self.channels[name] for name in names]
         if decision.deliver:
             notice = Notice(alert, held_back=decision.held_back)
-            await asyncio.gather(*(self._deliver(channel, notice, outbox) for channel in channels))
+            async with asyncio.TaskGroup() as group:  # one failure (Kafka refusing a receipt) cancels the rest
+                for channel in channels:
+                    group.create_task(self._deliver(channel, notice, outbox))
         else:
             log.info("alert %s: held back (%s) for %s", alert.alert_id, decision.verdict.value, ", ".join(names))
             for channel in channels:

@@ -107,8 +107,9 @@ async def test_the_cooldown_is_remembered_only_after_delivery_finished() -> None
 
     crm = ScriptedChannel("crm")
     service = notifier({"crm": crm}, Clock(), store)
-    with pytest.raises(Crash):
+    with pytest.raises(ExceptionGroup) as failed:
         await service.notify(alert, CrashingOutbox())
+    assert failed.group_contains(Crash)
     assert await store.load(pair_key(alert)) is None
     again = RecordingOutbox()
     await service.notify(alert, again)

@@ -4,6 +4,8 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from aiokafka import ConsumerRecord
+from aiokafka.errors import KafkaTimeoutError
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
@@ -106,3 +108,42 @@ async def test_without_a_routing_file_alerts_go_to_the_log(caplog: Any) -> None:
             await test_broker.publish(alert.model_dump_json().encode(), SETTINGS.topic_alerts, key=b"acme:c-1")
     assert [(r.channel, r.outcome.value) for r in receipts] == [("log", "delivered")]
     assert f"alert {alert.alert_id}: Sender rep-1 → contact c-1 (acme): pressure that reads as stalking" in caplog.text
+
+
+class FakeMessage:
+    """Just enough of a consumed Kafka message to see whether the stream commits or rewinds."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.raw_message = ConsumerRecord(
+            topic="outreach.alerts",
+            partition=0,
+            offset=7,
+            timestamp=0,
+            timestamp_type=0,
+            key=b"acme:c-1",
+            value=body,
+            checksum=None,
+            serialized_key_size=8,
+            serialized_value_size=len(body),
+            headers=(),
+        )
+        self.settled: list[str] = []
+
+    async def ack(self) -> None:
+        self.settled.append("ack")
+
+    async def nack(self) -> None:
+        self.settled.append("nack")
+
+
+async def test_an_alert_is_rewound_not_committed_when_kafka_refuses_its_receipt() -> None:
+    class RefusingNotifier:
+        async def notify(self, alert: object, outbox: object) -> None:
+            raise KafkaTimeoutError
+
+    settings = NotificationSettings.model_construct(notify_kafka_retry_seconds=0.01)
+    stream = NotificationStream(KafkaBroker(), settings, lambda: T0, RefusingNotifier())  # type: ignore[arg-type]
+    message = FakeMessage(make_alert().model_dump_json().encode())
+    await stream.on_alert(message)  # type: ignore[arg-type]
+    assert message.settled == ["nack"]
