@@ -7,6 +7,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemas import Channel, Direction, Kind, Outcome, OutreachEvent, Source
 from schemas.common import Identifier, UtcDatetime
 from services.identity.parties import Contact, Sender, contact_id, sender_id
+from services.ingestion.intake import touch_or_reject
+from services.ingestion.items import Item
 
 
 class GenericEvent(BaseModel):
@@ -26,6 +28,12 @@ class GenericEvent(BaseModel):
     category: str | None = Field(default=None, max_length=64)
 
 
+class GenericBatch(BaseModel):
+    """`{"events": [...]}`; documented in OpenAPI beside the single-event form."""
+
+    events: list[GenericEvent]
+
+
 def to_outreach_event(item: GenericEvent, key: bytes, received_at: datetime) -> OutreachEvent:
     return OutreachEvent(
         event_id=item.event_id,
@@ -42,3 +50,7 @@ def to_outreach_event(item: GenericEvent, key: bytes, received_at: datetime) -> 
         outcome=item.outcome,
         category=item.category,
     )
+
+
+def to_item(index: int, item: GenericEvent, key: bytes, received_at: datetime) -> Item:
+    return touch_or_reject(index, item.event_id, lambda: to_outreach_event(item, key, received_at))
