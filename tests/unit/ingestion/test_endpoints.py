@@ -20,6 +20,7 @@ from tests.fixtures.crm import SALESFORCE_ORG, basic_auth, hubspot_headers, load
 KEY = b"s" * 32
 HUBSPOT_SECRET = "hubspot-client-secret-0000"
 PUBLIC = "https://hooks.example.com/rg"
+PIPEDRIVE_PASSWORD = "s3cret-pass"
 
 
 class Sink:
@@ -46,7 +47,7 @@ def client(sink: Sink, **overrides: Any) -> TestClient:
         "public_base_url": PUBLIC,
         "salesforce_organization_id": SALESFORCE_ORG,
         "pipedrive_webhook_user": "rg",
-        "pipedrive_webhook_password": "s3cret-pass",
+        "pipedrive_webhook_password": PIPEDRIVE_PASSWORD,
     }
     settings = IngestionSettings(**(fields | overrides))
     return TestClient(build_app(settings, sink, ready))
@@ -66,7 +67,7 @@ def post_salesforce(http: TestClient, body: bytes) -> Any:
     return http.post("/v1/webhooks/salesforce", content=body, headers={"content-type": "text/xml; charset=utf-8"})
 
 
-def post_pipedrive(http: TestClient, name: str, password: str = "s3cret-pass") -> Any:
+def post_pipedrive(http: TestClient, name: str, password: str = PIPEDRIVE_PASSWORD) -> Any:
     return http.post("/v1/webhooks/pipedrive", content=raw(name), headers=basic_auth("rg", password))
 
 

@@ -34,7 +34,7 @@ def test_hubspot_rotation_accepts_either_configured_secret() -> None:
     [
         (hubspot_headers("forged-secret", URL, BODY, NOW_MS), BODY, URL, "does not match"),
         (hubspot_headers(SECRET, URL, BODY, NOW_MS), b'[{"eventId":2}]', URL, "does not match"),
-        (hubspot_headers(SECRET, URL, BODY, NOW_MS), BODY, "http://10.0.0.7:8080/v1/webhooks/hubspot", "PUBLIC_BASE_URL"),
+        (hubspot_headers(SECRET, URL, BODY, NOW_MS), BODY, "http://proxy:8080/v1/webhooks/hubspot", "PUBLIC_BASE_URL"),
         (hubspot_headers(SECRET, URL, BODY, NOW_MS - 301_000), BODY, URL, "5 minutes"),
         (hubspot_headers(SECRET, URL, BODY, NOW_MS + 301_000), BODY, URL, "5 minutes"),
         ({"x-hubspot-signature-v3": "abc"}, BODY, URL, "missing"),
