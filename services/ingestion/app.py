@@ -150,6 +150,9 @@ class Readers:
             verify(self.generic_keys, request.headers, body, now)
         except SignatureError as exc:
             raise Refusal(401, "bad_signature", str(exc)) from None
+        fast = generic.fast_batch(body, self.identity_key, now, self.settings.max_batch_events)
+        if fast is not None:
+            return fast
         items = bad_body(lambda: split_items(parse_json(body), self.settings.max_batch_events))
         return map_items(
             items, generic.GenericEvent, lambda i, e, at: generic.to_item(i, e, self.identity_key, at), now, "event_id"

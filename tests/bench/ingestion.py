@@ -40,8 +40,8 @@ from services.runtime.topics import create_topics, topic_names
 from tests.harness.brokers import new_broker
 
 RAW_TOPIC = "bench.raw"
-BATCH_EVENTS = 100
-REQUESTS_PER_ROUND = 150
+BATCH_SIZES = {100: 150, 10: 400}
+"""Events per request → requests per round: HubSpot's maximum batch, and a small one where HTTP dominates."""
 ROUNDS = 2
 CONCURRENCY = 8
 TARGET = 0.5
@@ -74,8 +74,8 @@ def serve_bare(port: int) -> None:
     uvicorn.run(bare_app(ServiceSettings()), host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def batches(key: bytes, round_tag: str, count: int) -> list[tuple[bytes, dict[str, str]]]:
-    """Signed bodies of BATCH_EVENTS touches; half the contacts known only by address, so pseudonyms are made."""
+def batches(key: bytes, round_tag: str, count: int, size: int) -> list[tuple[bytes, dict[str, str]]]:
+    """Signed bodies of `size` touches; half the contacts known only by address, so pseudonyms are made."""
     start = datetime.now(UTC) - timedelta(days=10)
     prepared = []
     for request in range(count):
@@ -90,14 +90,14 @@ def batches(key: bytes, round_tag: str, count: int) -> list[tuple[bytes, dict[st
                 "direction": "outbound",
                 "kind": "message",
             }
-            for n in range(BATCH_EVENTS)
+            for n in range(size)
         ]
         body = json.dumps({"events": events}).encode()
         prepared.append((body, signed_headers(key, f"msg-{round_tag}-{request}", body, int(time.time()))))
     return prepared
 
 
-async def drive(url: str, requests: list[tuple[bytes, dict[str, str]]]) -> float:
+async def drive(url: str, requests: list[tuple[bytes, dict[str, str]]], size: int) -> float:
     """Events per second through `url`, CONCURRENCY requests in flight; every answer must be a 202."""
     queue = list(reversed(requests))
     async with httpx.AsyncClient(timeout=30) as client:
@@ -112,7 +112,7 @@ async def drive(url: str, requests: list[tuple[bytes, dict[str, str]]]) -> float
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
         elapsed = time.perf_counter() - started
-    return len(requests) * BATCH_EVENTS / elapsed
+    return len(requests) * size / elapsed
 
 
 def main() -> None:
@@ -153,14 +153,15 @@ def main() -> None:
             "bare": f"http://127.0.0.1:{bare_port}/v1/webhooks/raw",
             "ingestion": f"{ingestion.url}/v1/webhooks/generic",
         }
-        for name, url in targets.items():  # warm up connections, JIT-free but cache-full
-            asyncio.run(drive(url, batches(key, f"warm-{name}", 20)))
-        rates: dict[str, list[float]] = {name: [] for name in targets}
-        for round_number in range(ROUNDS):
-            for name, url in targets.items():
-                requests = batches(key, f"{name}-{round_number}", REQUESTS_PER_ROUND)
-                rates[name].append(asyncio.run(drive(url, requests)))
-        report(rates)
+        for name, url in targets.items():  # warm up connections and caches
+            asyncio.run(drive(url, batches(key, f"warm-{name}", 20, 100), 100))
+        for size, count in BATCH_SIZES.items():
+            rates: dict[str, list[float]] = {name: [] for name in targets}
+            for round_number in range(ROUNDS):
+                for name, url in targets.items():
+                    requests = batches(key, f"{name}-{size}-{round_number}", count, size)
+                    rates[name].append(asyncio.run(drive(url, requests, size)))
+            report(size, rates)
     finally:
         ingestion.stop()
         if bare is not None:
@@ -169,10 +170,10 @@ def main() -> None:
         broker.destroy()
 
 
-def report(rates: dict[str, list[float]]) -> None:
+def report(size: int, rates: dict[str, list[float]]) -> None:
     mean = {name: sum(values) / len(values) for name, values in rates.items()}
     ratio = mean["ingestion"] / mean["bare"]
-    print(f"ingestion bench: {BATCH_EVENTS} events per request, {CONCURRENCY} in flight, {ROUNDS} alternated rounds")
+    print(f"ingestion bench: {size} events per request, {CONCURRENCY} in flight, {ROUNDS} alternated rounds")
     for name, label in (("bare", "bare endpoint (publish raw body)"), ("ingestion", "ingestion /v1/webhooks/generic")):
         rounds = [round(rate) for rate in rates[name]]
         print(f"  {label:36} {mean[name]:10.0f} events/s  rounds {rounds}")
