@@ -5,7 +5,7 @@ module only turns the outcome into the HTTP answer each sender expects (JSON, or
 """
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -82,35 +82,22 @@ def build_app(
             )
         return JSONResponse(answer.result.model_dump(exclude_none=True), status_code=answer.status)
 
-    @app.post(
-        "/v1/webhooks/generic",
-        status_code=202,
-        responses=RESPONSES,
-        openapi_extra=request_parameters("generic"),
-        summary='One event, or {"events": [...]}, signed with Standard Webhooks',
+    json_routes = (
+        (Source.GENERIC, readers.generic, 'One event, or {"events": [...]}, signed with Standard Webhooks'),
+        (Source.HUBSPOT, readers.hubspot, "HubSpot webhook batches, signed with X-HubSpot-Signature-v3"),
+        (Source.PIPEDRIVE, readers.pipedrive, "Pipedrive webhooks v2, with HTTP Basic auth"),
     )
-    async def generic_webhook(request: Request) -> Response:
-        return await answer_json(request, Source.GENERIC, readers.generic)
-
-    @app.post(
-        "/v1/webhooks/hubspot",
-        status_code=202,
-        responses=RESPONSES,
-        openapi_extra=request_parameters("hubspot"),
-        summary="HubSpot webhook batches, signed with X-HubSpot-Signature-v3",
-    )
-    async def hubspot_webhook(request: Request) -> Response:
-        return await answer_json(request, Source.HUBSPOT, readers.hubspot)
-
-    @app.post(
-        "/v1/webhooks/pipedrive",
-        status_code=202,
-        responses=RESPONSES,
-        openapi_extra=request_parameters("pipedrive"),
-        summary="Pipedrive webhooks v2, with HTTP Basic auth",
-    )
-    async def pipedrive_webhook(request: Request) -> Response:
-        return await answer_json(request, Source.PIPEDRIVE, readers.pipedrive)
+    for source, read, summary in json_routes:
+        app.add_api_route(
+            f"/v1/webhooks/{source}",
+            json_endpoint(answer_json, source, read),
+            methods=["POST"],
+            status_code=202,
+            responses=RESPONSES,
+            openapi_extra=request_parameters(source),
+            summary=summary,
+            name=f"{source}_webhook",
+        )
 
     @app.post(
         "/v1/webhooks/salesforce",
@@ -134,6 +121,15 @@ def build_app(
 
     document_bodies(app)
     return app
+
+
+def json_endpoint(
+    answer: Callable[[Request, Source, Reader], Awaitable[Response]], source: Source, read: Reader
+) -> Callable[[Request], Awaitable[Response]]:
+    async def webhook(request: Request) -> Response:
+        return await answer(request, source, read)
+
+    return webhook
 
 
 class Readers:

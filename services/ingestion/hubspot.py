@@ -156,23 +156,9 @@ def _association(index: int, event: HubSpotEvent, received_at: datetime) -> Item
         return Item.reject(index, event.delivery_id, "fromObjectId and toObjectId are required for associations")
     engagement = ENGAGEMENTS[engagement_type]
     # One id per (engagement, contact): both directions of the association and every retry collapse into one.
-    event_id = f"assoc-{engagement_id}-{contact}"
-    return touch_or_reject(
-        index,
-        event_id,
-        lambda: OutreachEvent(
-            event_id=event_id,
-            tenant=str(event.portal_id),
-            source=Source.HUBSPOT,
-            occurred_at=_from_millis(event.occurred_at),
-            received_at=received_at,
-            sender_id=_sender(event.source_id),
-            contact_id=str(contact),
-            channel=engagement.channel,
-            direction=Direction.OUTBOUND,
-            kind=engagement.kind,
-        ),
-    )
+    shape = (engagement.channel, Direction.OUTBOUND, engagement.kind)
+    at = _from_millis(event.occurred_at)
+    return _touch(index, event, f"assoc-{engagement_id}-{contact}", contact, at, shape, received_at)
 
 
 def _association_types(event: HubSpotEvent) -> tuple[str | None, str | None]:
@@ -193,7 +179,20 @@ def _reply(index: int, event: HubSpotEvent, received_at: datetime) -> Item:
         return Item.ignore(index, event.delivery_id, f"{REPLY_PROPERTY} was cleared")
     replied_at = _property_time(event.property_value) or _from_millis(event.occurred_at)
     event_id = f"reply-{event.object_id}-{int(replied_at.timestamp() * 1000)}"
-    contact = event.object_id
+    shape = (Channel.EMAIL, Direction.INBOUND, Kind.REPLY)
+    return _touch(index, event, event_id, event.object_id, replied_at, shape, received_at)
+
+
+def _touch(  # noqa: PLR0917 - one call per touch kind, all arguments named at the call sites
+    index: int,
+    event: HubSpotEvent,
+    event_id: str,
+    contact: int,
+    at: datetime,
+    shape: tuple[Channel, Direction, Kind],
+    received_at: datetime,
+) -> Item:
+    channel, direction, kind = shape
     return touch_or_reject(
         index,
         event_id,
@@ -201,13 +200,13 @@ def _reply(index: int, event: HubSpotEvent, received_at: datetime) -> Item:
             event_id=event_id,
             tenant=str(event.portal_id),
             source=Source.HUBSPOT,
-            occurred_at=replied_at,
+            occurred_at=at,
             received_at=received_at,
             sender_id=_sender(event.source_id),
             contact_id=str(contact),
-            channel=Channel.EMAIL,
-            direction=Direction.INBOUND,
-            kind=Kind.REPLY,
+            channel=channel,
+            direction=direction,
+            kind=kind,
         ),
     )
 
