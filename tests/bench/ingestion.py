@@ -14,6 +14,7 @@ import base64
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -162,6 +163,11 @@ def main() -> None:
                     requests = batches(key, f"{name}-{size}-{round_number}", count, size)
                     rates[name].append(asyncio.run(drive(url, requests, size)))
             report(size, rates)
+    except BaseException:
+        print(f"bench failed; service logs kept in {logs}", file=sys.stderr)
+        raise
+    else:
+        shutil.rmtree(logs, ignore_errors=True)
     finally:
         ingestion.stop()
         if bare is not None:
