@@ -1,16 +1,33 @@
 """Senders and contacts in the shape integrators send them (generic webhook, pre-send check)."""
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from schemas.common import Identifier
 from services.identity.pseudonyms import email_pseudonym, phone_pseudonym
+
+_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def _address(value: str) -> str:
+    value = value.strip()
+    if not _ADDRESS.fullmatch(value):
+        raise ValueError("must be an e-mail address like dana@example.org")
+    return value
+
+
+EmailAddress = Annotated[str, Field(max_length=320), AfterValidator(_address)]
+"""An address only has to be one person's stable handle before it is hashed; full RFC 5322/IDNA validation
+(pydantic's EmailStr) cost ~90 µs per address, most of ingestion's time per event."""
 
 
 class Sender(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     id: Identifier | None = None
-    email: EmailStr | None = None
+    email: EmailAddress | None = None
     name: str | None = Field(default=None, max_length=200)
 
     @model_validator(mode="after")
@@ -24,7 +41,7 @@ class Contact(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     id: Identifier | None = None
-    email: EmailStr | None = None
+    email: EmailAddress | None = None
     phone: str | None = Field(default=None, min_length=3, max_length=40, pattern=r"^[+0-9 ().\-x#exta]+$")
     timezone: str | None = Field(default=None, max_length=64)
 

@@ -1,5 +1,6 @@
-"""From a parsed webhook body to validated events and per-item results; no I/O here."""
+"""From a parsed JSON webhook body to items; no I/O here."""
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -7,13 +8,20 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from schemas import OutreachEvent
-from services.ingestion.results import ItemResult, ItemStatus
+from services.ingestion.items import Item
 
-Item = TypeVar("Item", bound=BaseModel)
+Model = TypeVar("Model", bound=BaseModel)
 
 
 class BodyError(ValueError):
-    """The body is JSON but not of the shape the endpoint takes."""
+    """The body is not of the shape the endpoint takes; the message says what to fix."""
+
+
+def parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        raise BodyError("the body is not valid UTF-8 JSON") from None
 
 
 def split_items(payload: Any, max_items: int) -> list[Any]:
@@ -26,45 +34,51 @@ def split_items(payload: Any, max_items: int) -> list[Any]:
         items = [payload]
     else:
         raise BodyError('body must be one event object or {"events": [...]}')
+    return check_count(items, max_items)
+
+
+def check_count(items: list[Any], max_items: int) -> list[Any]:
     if not items:
-        raise BodyError("'events' is empty")
+        raise BodyError("the body holds no events")
     if len(items) > max_items:
         raise BodyError(f"at most {max_items} events per request, got {len(items)}")
     return items
 
 
 def describe(error: ValidationError) -> str:
-    """The first few field errors, as `field: problem`."""
+    """The first few field errors as `field: problem`; never the offending value, which may be an address."""
     parts = []
-    for detail in error.errors()[:5]:
+    for detail in error.errors(include_input=False, include_url=False)[:5]:
         field = ".".join(str(part) for part in detail["loc"]) or "(item)"
         parts.append(f"{field}: {detail['msg']}")
     return "; ".join(parts)
 
 
-def validate_items(
+def raw_id(raw: Any, field: str) -> str | None:
+    value = raw.get(field) if isinstance(raw, dict) else None
+    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+
+
+def map_items(
     items: list[Any],
-    model: type[Item],
-    convert: Callable[[Item, datetime], OutreachEvent],
+    model: type[Model],
+    convert: Callable[[int, Model, datetime], Item],
     received_at: datetime,
-) -> tuple[list[OutreachEvent], list[ItemResult]]:
-    """Valid items become events; each item gets a result, in the order they came."""
-    events: list[OutreachEvent] = []
-    results: list[ItemResult] = []
+    id_field: str,
+) -> list[Item]:
+    """Validate each raw item against `model` and let `convert` decide what it becomes, in order."""
+    mapped: list[Item] = []
     for index, raw in enumerate(items):
-        event_id = raw.get("event_id") if isinstance(raw, dict) else None
         try:
-            event = convert(model.model_validate(raw), received_at)
+            mapped.append(convert(index, model.model_validate(raw), received_at))
         except ValidationError as exc:
-            results.append(
-                ItemResult(
-                    index=index,
-                    event_id=event_id if isinstance(event_id, str) else None,
-                    status=ItemStatus.REJECTED,
-                    reason=describe(exc),
-                )
-            )
-            continue
-        events.append(event)
-        results.append(ItemResult(index=index, event_id=event.event_id, status=ItemStatus.ACCEPTED))
-    return events, results
+            mapped.append(Item.reject(index, raw_id(raw, id_field), describe(exc)))
+    return mapped
+
+
+def touch_or_reject(index: int, event_id: str, build: Callable[[], OutreachEvent]) -> Item:
+    """An event built from validated fields can still break a schema rule (an id with a space, say)."""
+    try:
+        return Item.touch(index, build())
+    except ValidationError as exc:
+        return Item.reject(index, event_id, describe(exc))

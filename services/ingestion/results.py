@@ -9,6 +9,8 @@ class ItemStatus(StrEnum):
     ACCEPTED = "accepted"
     DUPLICATE = "duplicate"
     REJECTED = "rejected"
+    IGNORED = "ignored"
+    """Not a touch (a deal update, a planned task): acknowledged so that the CRM does not retry or ban us."""
 
 
 class ItemResult(BaseModel):
@@ -22,6 +24,7 @@ class BatchResult(BaseModel):
     accepted: int
     duplicate: int
     rejected: int
+    ignored: int = 0
     results: list[ItemResult]
 
     @classmethod
@@ -33,6 +36,7 @@ class BatchResult(BaseModel):
             accepted=count(ItemStatus.ACCEPTED),
             duplicate=count(ItemStatus.DUPLICATE),
             rejected=count(ItemStatus.REJECTED),
+            ignored=count(ItemStatus.IGNORED),
             results=results,
         )
 

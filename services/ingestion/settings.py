@@ -1,9 +1,14 @@
 """Ingestion settings: secrets arrive as `SecretStr` and are checked at start."""
 
-from pydantic import Field, SecretStr, field_validator
+import re
+from typing import Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from services.runtime.settings import ServiceSettings
 from services.runtime.standard_webhooks import decode_secret
+
+_SALESFORCE_ID = re.compile(r"^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$")
 
 
 class IngestionSettings(ServiceSettings):
@@ -15,9 +20,30 @@ class IngestionSettings(ServiceSettings):
     identity_hmac_key: SecretStr = Field(
         min_length=16, description="Key for pseudonymising e-mail addresses and phone numbers."
     )
+    hubspot_client_secret: SecretStr | None = Field(
+        default=None, description="The HubSpot app's client secret(s), space-separated during rotation."
+    )
+    public_base_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="The scheme, host and path prefix CRMs call (HubSpot signs the exact URL), e.g. "
+        "https://hooks.example.com behind a proxy. Unset: the URL the request arrived on.",
+    )
+    salesforce_organization_id: str | None = Field(
+        default=None, description="The only Salesforce org whose Outbound Messages are accepted (15 or 18 chars)."
+    )
+    pipedrive_webhook_user: str | None = Field(default=None, min_length=1, max_length=200)
+    pipedrive_webhook_password: SecretStr | None = Field(default=None, min_length=8)
     max_body_bytes: int = Field(default=1_048_576, ge=1_024)
     max_batch_events: int = Field(default=500, ge=1)
     publish_timeout_seconds: float = Field(default=4.0, gt=0)
+    dedupe_store_url: str = Field(
+        default="memory://", pattern=r"^(memory://|rediss?://\S+)$", description="memory:// or redis://host:port/db"
+    )
+    dedupe_ttl_seconds: int = Field(default=96 * 3600, ge=60, description="How long a retry is still a duplicate.")
+    dedupe_max_keys: int = Field(default=500_000, ge=1_000, description="Cap of the in-memory dedupe store.")
+    tenant_rate_limit_per_second: float = Field(default=200.0, gt=0)
+    tenant_rate_limit_burst: int = Field(default=2_000, ge=1)
 
     @field_validator("generic_webhook_secret")
     @classmethod
@@ -29,8 +55,26 @@ class IngestionSettings(ServiceSettings):
             decode_secret(part)
         return value
 
+    @field_validator("salesforce_organization_id")
+    @classmethod
+    def _valid_org(cls, value: str | None) -> str | None:
+        if value is not None and not _SALESFORCE_ID.match(value):
+            raise ValueError("must be a Salesforce id of 15 or 18 letters and digits, e.g. 00D5e000000KQ2eEAG")
+        return value
+
+    @model_validator(mode="after")
+    def _pipedrive_pair(self) -> Self:
+        if (self.pipedrive_webhook_user is None) != (self.pipedrive_webhook_password is None):
+            raise ValueError("set PIPEDRIVE_WEBHOOK_USER and PIPEDRIVE_WEBHOOK_PASSWORD together, or neither")
+        return self
+
     def generic_webhook_keys(self) -> list[bytes]:
         return [decode_secret(part) for part in self.generic_webhook_secret.get_secret_value().split()]
 
     def identity_key(self) -> bytes:
         return self.identity_hmac_key.get_secret_value().encode()
+
+    def hubspot_secrets(self) -> list[bytes]:
+        if self.hubspot_client_secret is None:
+            return []
+        return [part.encode() for part in self.hubspot_client_secret.get_secret_value().split()]

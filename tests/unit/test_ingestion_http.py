@@ -68,6 +68,7 @@ def test_one_valid_event_is_published_before_202() -> None:
         "accepted": 1,
         "duplicate": 0,
         "rejected": 0,
+        "ignored": 0,
         "results": [{"index": 0, "event_id": "evt-1", "status": "accepted"}],
     }
     [published] = sink.published

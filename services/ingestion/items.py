@@ -1,0 +1,40 @@
+"""One item of a webhook body after an adapter read it: an event to publish, or why there is none.
+
+Adapters are pure: they turn bytes into `Item`s and never publish, so every mapping can be tested on a fixture.
+"""
+
+from dataclasses import dataclass
+
+from schemas import OutreachEvent
+from services.ingestion.results import ItemResult, ItemStatus
+
+
+@dataclass(frozen=True)
+class Item:
+    index: int
+    event_id: str | None
+    event: OutreachEvent | None = None
+    rejected: str | None = None
+    ignored: str | None = None
+
+    @classmethod
+    def touch(cls, index: int, event: OutreachEvent) -> "Item":
+        return cls(index, event.event_id, event=event)
+
+    @classmethod
+    def reject(cls, index: int, event_id: str | None, reason: str) -> "Item":
+        return cls(index, event_id, rejected=reason)
+
+    @classmethod
+    def ignore(cls, index: int, event_id: str | None, reason: str) -> "Item":
+        return cls(index, event_id, ignored=reason)
+
+    def result(self, status: ItemStatus | None = None) -> ItemResult:
+        """The answer for this item; `status` overrides it once dedupe has looked at the event."""
+        if self.rejected is not None:
+            status, reason = ItemStatus.REJECTED, self.rejected
+        elif self.ignored is not None:
+            status, reason = ItemStatus.IGNORED, self.ignored
+        else:
+            status, reason = status or ItemStatus.ACCEPTED, None
+        return ItemResult(index=self.index, event_id=self.event_id, status=status, reason=reason)

@@ -1,0 +1,202 @@
+"""Pipedrive webhooks v2: HTTP Basic auth, and done activities (calls, e-mails, meetings) mapped to touches.
+
+Pipedrive sends one change per request. `meta.id` identifies the delivery; the activity id identifies the touch,
+so a retried delivery and a later edit of the same activity are both duplicates of the first.
+"""
+
+import base64
+import binascii
+import hmac
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+
+from schemas import Channel, Direction, Kind, OutreachEvent, Source
+from services.identity.pseudonyms import email_pseudonym
+from services.ingestion.intake import BodyError, describe, touch_or_reject
+from services.ingestion.items import Item
+
+ACTIVITY_TYPES = {
+    "call": (Channel.PHONE_WORK, Kind.CALL),
+    "email": (Channel.EMAIL, Kind.MESSAGE),
+    "meeting": (Channel.MEETING, Kind.MEETING),
+    "lunch": (Channel.MEETING, Kind.MEETING),
+}
+TOUCH_ACTIONS = {"create", "change", "added", "updated"}
+
+
+class CredentialsError(Exception):
+    """The request does not carry the configured Basic auth user and password."""
+
+
+def check_basic_auth(authorization: str | None, user: str, password: str) -> None:
+    """Compare in constant time, user and password together, so that neither leaks through timing."""
+    if not authorization or not authorization.lower().startswith("basic "):
+        raise CredentialsError("missing HTTP Basic Authorization header: set http_auth_user/password on the webhook")
+    try:
+        offered = base64.b64decode(authorization[6:].strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise CredentialsError("Authorization header is not valid Basic credentials") from None
+    expected = f"{user}:{password}".encode()
+    if not hmac.compare_digest(offered, expected):
+        raise CredentialsError("user or password does not match PIPEDRIVE_WEBHOOK_USER/PASSWORD")
+
+
+class Meta(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str | int
+    action: str = Field(max_length=40)
+    entity: str = Field(max_length=40)
+    company_id: int | str
+    user_id: int | None = None
+    timestamp: str | int | None = None
+    version: str | None = Field(default=None, max_length=10)
+
+
+class Webhook(BaseModel):
+    """The v2 envelope: `{meta, data, previous}`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    meta: Meta
+    data: dict[str, Any] | None = None
+    previous: dict[str, Any] | None = None
+
+
+class Participant(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    person_id: int | None = None
+    primary: bool = Field(default=False, validation_alias=AliasChoices("primary", "primary_flag"))
+
+
+class Attendee(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    email: str | None = Field(default=None, max_length=320, validation_alias=AliasChoices("email", "email_address"))
+    person_id: int | None = None
+    is_organizer: bool = False
+
+
+class Activity(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: int
+    type: str = Field(max_length=100)
+    done: bool = False
+    owner_id: int | None = None
+    user_id: int | None = None
+    person_id: int | None = None
+    participants: list[Participant] | None = None
+    attendees: list[Attendee] | None = None
+    due_date: date | None = None
+    due_time: str | None = Field(default=None, max_length=20)
+    marked_as_done_time: str | None = Field(default=None, max_length=40)
+    update_time: str | None = Field(default=None, max_length=40)
+    add_time: str | None = Field(default=None, max_length=40)
+
+
+def parse(payload: Any) -> Webhook:
+    try:
+        webhook = Webhook.model_validate(payload)
+    except ValidationError as exc:
+        raise BodyError(f"not a Pipedrive webhook v2 body: {describe(exc)}") from None
+    if webhook.meta.version is not None and not webhook.meta.version.startswith("2"):
+        raise BodyError(f"webhooks version {webhook.meta.version} is not supported: create the webhook as v2")
+    return webhook
+
+
+def to_item(webhook: Webhook, identity_key: bytes, received_at: datetime) -> Item:
+    meta, delivery_id = webhook.meta, str(webhook.meta.id)
+    if meta.entity != "activity" or meta.action not in TOUCH_ACTIONS or webhook.data is None:
+        return Item.ignore(0, delivery_id, f"{meta.action}.{meta.entity} is not a touch")
+    try:
+        activity = Activity.model_validate(webhook.data)
+    except ValidationError as exc:
+        return Item.reject(0, delivery_id, describe(exc))
+    return _activity(activity, meta, identity_key, received_at)
+
+
+def _activity(activity: Activity, meta: Meta, identity_key: bytes, received_at: datetime) -> Item:
+    event_id = f"activity-{activity.id}"
+    shape = ACTIVITY_TYPES.get(activity.type)
+    if shape is None:
+        return Item.ignore(0, event_id, f"activity type {activity.type!r} is not a touch")
+    if not activity.done:
+        return Item.ignore(0, event_id, "planned activity: it becomes a touch when marked done")
+    contact = _contact(activity, identity_key)
+    if contact is None:
+        return Item.ignore(0, event_id, "activity names no person or attendee")
+    sender = activity.owner_id or activity.user_id or meta.user_id
+    if sender is None:
+        return Item.reject(0, event_id, "activity has no owner_id")
+    occurred_at = _occurred_at(activity, meta)
+    if occurred_at is None:
+        return Item.reject(0, event_id, "activity has no time (marked_as_done_time, due_date or add_time)")
+    channel, kind = shape
+    return touch_or_reject(
+        0,
+        event_id,
+        lambda: OutreachEvent(
+            event_id=event_id,
+            tenant=str(meta.company_id),
+            source=Source.PIPEDRIVE,
+            occurred_at=occurred_at,
+            received_at=received_at,
+            sender_id=str(sender),
+            contact_id=contact,
+            channel=channel,
+            direction=Direction.OUTBOUND,
+            kind=kind,
+        ),
+    )
+
+
+def _contact(activity: Activity, key: bytes) -> str | None:
+    """The person's record id; else the primary participant's; else an attendee's address, pseudonymised."""
+    if activity.person_id is not None:
+        return str(activity.person_id)
+    participants = sorted(activity.participants or [], key=lambda p: not p.primary)
+    person = next((p.person_id for p in participants if p.person_id is not None), None)
+    if person is not None:
+        return str(person)
+    guests = [a for a in activity.attendees or [] if not a.is_organizer]
+    with_person = next((a.person_id for a in guests if a.person_id is not None), None)
+    if with_person is not None:
+        return str(with_person)
+    address = next((a.email for a in guests if a.email), None)
+    return email_pseudonym(key, address) if address else None
+
+
+def _occurred_at(activity: Activity, meta: Meta) -> datetime | None:
+    done_at = _time(activity.marked_as_done_time)
+    if done_at is not None:
+        return done_at
+    if activity.due_date is not None:
+        return datetime.combine(activity.due_date, _clock(activity.due_time), UTC)
+    added_at = _time(activity.add_time) or _time(activity.update_time)
+    if added_at is not None:
+        return added_at
+    if isinstance(meta.timestamp, int):
+        return datetime.fromtimestamp(meta.timestamp, UTC) if 0 <= meta.timestamp < 253_402_300_800 else None
+    return _time(meta.timestamp)
+
+
+def _time(value: str | None) -> datetime | None:
+    """Pipedrive writes UTC times, with or without an offset ('2024-09-27 14:25:27' or '...T14:25:27Z')."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _clock(value: str | None) -> time:
+    try:
+        return time.fromisoformat(value) if value else time()
+    except ValueError:
+        return time()
