@@ -8,11 +8,12 @@ UV := $(shell command -v uv 2>/dev/null || echo $(PYTHON) -m uv)
 RUN := $(UV) run --frozen
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install system-deps run test test-unit test-integration bench lint format contracts clean
+.PHONY: help install system-deps run test test-unit test-integration bench reliability lint format contracts clean
 
 help:
 	@echo "make run     - the whole system on an embedded broker, with a demo (Ctrl-C stops it)"
 	@echo "make test    - unit tests, then integration tests on Apache Kafka (or the embedded broker without Java)"
+	@echo "make reliability - crash/outage/poison/fuzz scenarios on Apache Kafka, with a report"
 	@echo "make lint    - ruff and mypy (strict on services/ and schemas/)"
 	@echo "make bench   - throughput ratios against baselines measured in the same run"
 	@echo "make contracts - regenerate schemas/json and schemas/asyncapi from the code"
@@ -46,6 +47,10 @@ test-integration: install system-deps
 # Speed targets live here, never in tests: each part prints a ratio against a baseline from the same run.
 bench: install
 	$(RUN) python -m tests.bench.ingestion
+
+# Crash, outage, poison and fuzz scenarios on real processes and Apache Kafka; prints and writes a report.
+reliability: install system-deps
+	$(RUN) python -m tests.reliability.run
 
 lint: install
 	$(RUN) ruff check services schemas tests

@@ -136,6 +136,8 @@ class ApacheKafka:
         )
 
     def start(self, timeout: float = 120) -> None:
+        """Start (or restart, on the same ports and data) and wait until the broker says it has started."""
+        log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = open(self.log_path, "ab")  # noqa: SIM115 - the broker writes to it for its whole life
         self.process = spawn(
             self._java("kafka.Kafka", str(self.config)),
@@ -145,7 +147,7 @@ class ApacheKafka:
         )
         wait_for_port(self.port, timeout, self.process)
         deadline = time.monotonic() + timeout
-        while b"Kafka Server started" not in self.log_path.read_bytes():
+        while b"Kafka Server started" not in self.log_path.read_bytes()[log_offset:]:
             if self.process.poll() is not None:
                 raise RuntimeError(f"Kafka exited early; see {self.log_path}")
             if time.monotonic() > deadline:

@@ -1,0 +1,118 @@
+"""Ingestion under fire: killed mid-stream, and the broker gone mid-stream."""
+
+import asyncio
+import random
+import secrets
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.harness.apache_kafka import ApacheKafka
+from tests.reliability.report import ScenarioResult
+from tests.reliability.traffic import Delivery, event_ids_on, make_events, post_events, stack_running
+
+
+async def ingestion_killed(bootstrap: str, workdir: Path, events_count: int, kills: int) -> ScenarioResult:
+    """Every event answered 202 is on outreach.events, however often ingestion dies."""
+    result = ScenarioResult("ingestion SIGKILLed while taking webhooks: every 202 is on the topic")
+    rng = random.Random(11)
+    events = make_events(f"ik{secrets.token_hex(3)}", events_count, contacts=2000, senders=50)
+    delivery = Delivery()
+    async with stack_running(bootstrap, workdir, ("ingestion",)) as stack:
+        ingestion = stack.processes["ingestion"]
+        posting = asyncio.create_task(
+            post_events(stack.url("ingestion"), stack.secret, events, delivery, retry_until_accepted=True)
+        )
+        survived = 0
+        while not posting.done() and survived < kills:
+            await asyncio.sleep(rng.uniform(0.3, 2.0))
+            if posting.done():
+                break
+            ingestion.kill()
+            ingestion.start()
+            await asyncio.to_thread(ingestion.wait_ready)
+            survived += 1
+        await posting
+    on_topic = await event_ids_on(bootstrap, "outreach.events", delivery.accepted, wait_seconds=120)
+    lost = delivery.accepted - on_topic.keys()
+    result.figures |= {
+        "events sent": len(events),
+        "events answered 202": len(delivery.accepted | delivery.duplicates),
+        "events on outreach.events": len(on_topic.keys() & {e["event_id"] for e in events}),
+        "kills survived": survived,
+        "requests cut by a kill": sum(n for s, n in delivery.statuses.items() if not s.isdigit()),
+        "lost (202 but not on topic)": len(lost),
+    }
+    result.must_be_zero("lost (202 but not on topic)")
+    result.check("ingestion was killed at least once", survived >= 1, f"{survived} kills")
+    return result
+
+
+async def broker_outage(workdir: Path, events_count: int, outage_seconds: float) -> ScenarioResult:
+    """While Kafka is down ingestion answers 503, never 202; afterwards every 202 is scored."""
+    result = ScenarioResult("Kafka stopped during ingestion: 503 while down, nothing acknowledged is lost")
+    kafka = ApacheKafka()
+    kafka.start()
+    try:
+        events = make_events(f"bo{secrets.token_hex(3)}", events_count, contacts=500, senders=20)
+        delivery = Delivery()
+        async with stack_running(
+            kafka.bootstrap, workdir, ("ingestion", "scoring"), PUBLISH_TIMEOUT_SECONDS="2"
+        ) as stack:
+            ready_url = f"{stack.url('ingestion')}/readyz"
+            posting = asyncio.create_task(
+                post_events(
+                    stack.url("ingestion"),
+                    stack.secret,
+                    events,
+                    delivery,
+                    batch_size=20,
+                    concurrency=2,
+                    retry_until_accepted=True,
+                    pause=lambda: 0.05,
+                )
+            )
+            await asyncio.sleep(3)
+            await asyncio.to_thread(kafka.stop)
+            down_at = time.monotonic()
+            readyz_failed = await _readyz_turns(ready_url, 503, wait_seconds=30)
+            await asyncio.sleep(max(0.0, outage_seconds - (time.monotonic() - down_at)))
+            up_at = time.monotonic()
+            await asyncio.to_thread(kafka.start)
+            readyz_recovered = await _readyz_turns(ready_url, 200, wait_seconds=60)
+            await posting
+            while_down = delivery.statuses_between(down_at, up_at)
+        scored = await event_ids_on(kafka.bootstrap, "outreach.scores", delivery.accepted, wait_seconds=180)
+        lost = delivery.accepted - scored.keys()
+        result.figures |= {
+            "events sent": len(events),
+            "events accepted (202)": len(delivery.accepted),
+            "outage seconds": round(up_at - down_at, 1),
+            "requests answered while down": sum(while_down.values()),
+            "503 while down": while_down.get("503", 0),
+            "202 while down": while_down.get("202", 0),
+            "accepted events scored": len(delivery.accepted & scored.keys()),
+            "lost (202 but never scored)": len(lost),
+        }
+        result.must_be_zero("202 while down")
+        result.must_be_zero("lost (202 but never scored)")
+        result.check("some requests were answered 503 while down", while_down.get("503", 0) > 0)
+        result.check("/readyz answered 503 while Kafka was down", readyz_failed)
+        result.check("/readyz answered 200 again after Kafka came back", readyz_recovered)
+    finally:
+        kafka.destroy()
+    return result
+
+
+async def _readyz_turns(url: str, status: int, wait_seconds: float) -> bool:
+    deadline = time.monotonic() + wait_seconds
+    async with httpx.AsyncClient(timeout=5) as client:
+        while time.monotonic() < deadline:
+            try:
+                if (await client.get(url)).status_code == status:
+                    return True
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.2)
+    return False

@@ -1,0 +1,145 @@
+"""Generated outreach traffic, posted through the signed webhook, and what came out on the topics."""
+
+import asyncio
+import json
+import random
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from services.devstack.topic_reader import open_reader
+from services.runtime.standard_webhooks import decode_secret, signed_headers
+from tests.harness.stack import Stack, running_stack
+
+CHANNELS = ["email", "email", "email", "phone_work", "phone_mobile", "sms", "linkedin"]
+
+
+def make_events(run_id: str, count: int, contacts: int, senders: int, seed: int = 7) -> list[dict[str, Any]]:
+    """`count` touches spread over 30 days between `senders` senders and `contacts` contacts, some answered."""
+    rng = random.Random(seed)
+    start = datetime.now(UTC) - timedelta(days=30)
+    events = []
+    for n in range(count):
+        inbound = rng.random() < 0.1
+        channel = rng.choice(CHANNELS)
+        events.append(
+            {
+                "event_id": f"{run_id}-{n}",
+                "tenant": "rel",
+                "occurred_at": (start + timedelta(seconds=rng.randrange(30 * 86400))).isoformat(),
+                "sender": {"id": f"s{rng.randrange(senders)}"},
+                "contact": {"id": f"c{rng.randrange(contacts)}", "timezone": "Europe/Berlin"},
+                "channel": channel,
+                "direction": "inbound" if inbound else "outbound",
+                "kind": "reply" if inbound else ("call" if channel.startswith("phone") else "message"),
+            }
+        )
+    return events
+
+
+@dataclass
+class Delivery:
+    """The outcome of posting traffic: which events got a 202 'accepted', and what else happened."""
+
+    accepted: set[str] = field(default_factory=set)
+    duplicates: set[str] = field(default_factory=set)
+    statuses: Counter[str] = field(default_factory=Counter)
+    timeline: list[tuple[float, float, str]] = field(default_factory=list)
+    """(sent, answered, status) per request, on the monotonic clock."""
+
+    def statuses_between(self, start: float, end: float) -> Counter[str]:
+        """Statuses of requests sent and answered entirely inside [start, end]."""
+        return Counter(status for sent, answered, status in self.timeline if sent >= start and answered <= end)
+
+    @property
+    def five_xx(self) -> int:
+        return sum(count for status, count in self.statuses.items() if status.startswith("5"))
+
+
+async def post_events(
+    url: str,
+    secret: str,
+    events: list[dict[str, Any]],
+    delivery: Delivery,
+    *,
+    batch_size: int = 250,
+    concurrency: int = 4,
+    retry_until_accepted: bool = False,
+    pause: Callable[[], float] = lambda: 0.0,
+) -> None:
+    """Post `events` in signed batches; a batch that is not answered 202 is retried when asked to."""
+    key = decode_secret(secret.split(maxsplit=1)[0])
+    batches = [events[i : i + batch_size] for i in range(0, len(events), batch_size)]
+    queue: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
+    for batch in batches:
+        queue.put_nowait(batch)
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            batch = queue.get_nowait()
+            body = json.dumps({"events": batch}).encode()
+            headers = signed_headers(key, f"msg-{batch[0]['event_id']}-{time.monotonic_ns()}", body, int(time.time()))
+            sent = time.monotonic()
+            try:
+                response = await client.post("/v1/webhooks/generic", content=body, headers=headers)
+                status = str(response.status_code)
+            except httpx.HTTPError as exc:
+                status = type(exc).__name__
+                response = None
+            delivery.statuses[status] += 1
+            delivery.timeline.append((sent, time.monotonic(), status))
+            if response is not None and response.status_code == 202:
+                for result in response.json()["results"]:
+                    if result["status"] == "accepted":
+                        delivery.accepted.add(result["event_id"])
+                    elif result["status"] == "duplicate":
+                        delivery.duplicates.add(result["event_id"])
+            elif retry_until_accepted:
+                queue.put_nowait(batch)
+                await asyncio.sleep(0.2)
+            await asyncio.sleep(pause())
+
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+
+
+async def event_ids_on(bootstrap: str, topic: str, expected: set[str], wait_seconds: float) -> Counter[str]:
+    """How often each event id appears on `topic`, reading until all of `expected` are seen or time is up."""
+    seen: Counter[str] = Counter()
+    consumer = await open_reader(bootstrap, topic, "beginning")
+    try:
+        deadline = time.monotonic() + wait_seconds
+        idle_rounds = 0
+        while time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            records = [record for batch in batches.values() for record in batch]
+            for record in records:
+                try:
+                    seen[json.loads(record.value)["event_id"]] += 1
+                except (ValueError, KeyError, TypeError):
+                    continue
+            if expected <= seen.keys():
+                idle_rounds += 1
+                if idle_rounds >= 2 and not records:
+                    break
+        return seen
+    finally:
+        await consumer.stop()
+
+
+@asynccontextmanager
+async def stack_running(bootstrap: str, workdir: Path, names: tuple[str, ...], **env: str) -> AsyncIterator[Stack]:
+    """`running_stack` for async scenarios: its blocking start and stop run in a worker thread."""
+    manager = running_stack(bootstrap, workdir, names, **env)
+    stack = await asyncio.to_thread(manager.__enter__)
+    try:
+        yield stack
+    finally:
+        await asyncio.to_thread(manager.__exit__, None, None, None)
