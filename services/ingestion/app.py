@@ -16,6 +16,7 @@ from services.ingestion.publisher import BrokerUnavailable, EventSink, KafkaEven
 from services.ingestion.results import BatchResult, Problem
 from services.ingestion.settings import IngestionSettings
 from services.runtime.broker import build_broker
+from services.runtime.http_metrics import install_http_metrics
 from services.runtime.lifecycle import BrokerConnection
 from services.runtime.probes import ReadinessCheck, probes_router
 from services.runtime.standard_webhooks import SignatureError, verify
@@ -50,6 +51,7 @@ def build_app(
         lifespan=lifespan,
     )
     app.include_router(probes_router(readiness))
+    install_http_metrics(app, "ingestion")
     keys = settings.generic_webhook_keys()
     identity_key = settings.identity_key()
 
