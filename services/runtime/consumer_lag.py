@@ -1,27 +1,33 @@
 """Consumer lag per assigned partition, read from aiokafka just before each scrape.
 
-Lag is the partition's high-water mark minus the consumer's position: records on the broker that this
-consumer has not fetched yet. Both numbers come from the consumer behind each FastStream subscriber, so the
-gauge needs no extra connection to Kafka and shows exactly the partitions this replica owns.
+Lag is the partition's end offset (high-water mark) minus the consumer's position: records on the broker that
+this consumer has not handed to its handler yet. Both come from the consumer behind each FastStream subscriber,
+so the gauge shows exactly the partitions this replica owns. The end offsets are asked of the broker on each
+scrape: the high-water mark aiokafka remembers from its last fetch stops moving while a stuck handler leaves
+records in the fetch buffer, which is exactly when lag matters. It is only the fallback when the broker does
+not answer in time.
 """
 
 import asyncio
+import logging
 from collections.abc import Iterator
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from aiokafka.errors import IllegalStateError
+from aiokafka.errors import IllegalStateError, KafkaError
 from faststream.kafka import KafkaBroker
 from prometheus_client import Gauge
 
+log = logging.getLogger(__name__)
+
 LAG = Gauge(
     "rapport_consumer_lag",
-    "Records not yet fetched: high-water mark minus position, per assigned partition",
+    "Records not yet consumed: end offset minus position, per assigned partition",
     ["service", "topic", "partition"],
 )
 
-POSITION_TIMEOUT_SECONDS = 1.0
-"""A partition whose position is being reset (rebalance, first fetch) is skipped rather than holding the scrape."""
+READ_TIMEOUT_SECONDS = 2.0
+"""A scrape waits at most this long per consumer; a partition being reassigned is skipped rather than waited for."""
 
 
 def consumers(broker: KafkaBroker) -> Iterator[Any]:
@@ -31,16 +37,22 @@ def consumers(broker: KafkaBroker) -> Iterator[Any]:
         yield from (consumer for consumer in group if consumer is not None)
 
 
-async def partition_lag(consumer: Any, partition: Any) -> int | None:
-    """None while aiokafka knows no high-water mark or position for the partition yet."""
+async def end_offsets(consumer: Any, partitions: list[Any]) -> dict[Any, int | None]:
+    """The broker's end offsets, or the last high-water marks aiokafka saw when the broker does not answer."""
     try:
-        highwater = consumer.highwater(partition)
-        if highwater is None:
-            return None
-        position = await asyncio.wait_for(consumer.position(partition), POSITION_TIMEOUT_SECONDS)
-    except (IllegalStateError, AssertionError, TimeoutError):
+        answer: dict[Any, int] = await asyncio.wait_for(consumer.end_offsets(partitions), READ_TIMEOUT_SECONDS)
+        return dict(answer)
+    except (KafkaError, TimeoutError) as exc:
+        log.debug("end offsets unavailable, using last known high-water marks: %s", type(exc).__name__)
+        return {partition: consumer.highwater(partition) for partition in partitions}
+
+
+async def position(consumer: Any, partition: Any) -> int | None:
+    """None while the partition has no position yet (just assigned, being reset) or was revoked meanwhile."""
+    try:
+        return int(await asyncio.wait_for(consumer.position(partition), READ_TIMEOUT_SECONDS))
+    except (IllegalStateError, TimeoutError):
         return None
-    return max(int(highwater) - int(position), 0)
 
 
 class ConsumerLag:
@@ -57,10 +69,14 @@ class ConsumerLag:
         readings: dict[tuple[str, str, str], int] = {}
         for broker, service in list(self.brokers.items()):
             for consumer in consumers(broker):
-                for partition in consumer.assignment():
-                    lag = await partition_lag(consumer, partition)
-                    if lag is not None:
-                        readings[(service, partition.topic, str(partition.partition))] = lag
+                partitions = list(consumer.assignment())
+                if not partitions:
+                    continue
+                ends = await end_offsets(consumer, partitions)
+                for partition in partitions:
+                    end, at = ends.get(partition), await position(consumer, partition)
+                    if end is not None and at is not None:
+                        readings[(service, partition.topic, str(partition.partition))] = max(end - at, 0)
         self.gauge.clear()
         for (service, topic, partition_id), lag in readings.items():
             self.gauge.labels(service=service, topic=topic, partition=partition_id).set(lag)

@@ -14,15 +14,16 @@ import yaml
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 
+from tests.harness.promql import dashboard_expressions, rule_expressions
+
 ROOT = Path(__file__).resolve().parents[2]
 GRAFANA = ROOT / "deploy" / "grafana"
-GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$__range": "1h", "$__interval": "15s"}
-"""What Grafana substitutes before a query reaches Prometheus (values as for a 1 h range, 15 s scrapes)."""
 
 
 def generator() -> ModuleType:
     spec = importlib.util.spec_from_file_location("build_dashboards", GRAFANA / "build_dashboards.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -30,19 +31,6 @@ def generator() -> ModuleType:
 
 def dashboards() -> dict[str, dict[str, Any]]:
     return {path.name: json.loads(path.read_text()) for path in sorted((GRAFANA / "dashboards").glob("*.json"))}
-
-
-def queries() -> list[tuple[str, str, str]]:
-    """(dashboard, panel title, PromQL as Prometheus receives it) for every target of every panel."""
-    found = []
-    for name, board in dashboards().items():
-        for panel in board["panels"]:
-            for target in panel.get("targets", []):
-                expr = target["expr"]
-                for variable, value in GRAFANA_VARIABLES.items():
-                    expr = expr.replace(variable, value)
-                found.append((name, panel["title"], expr))
-    return found
 
 
 def catalogue() -> set[str]:
@@ -70,12 +58,12 @@ def test_there_is_an_overview_and_a_relationships_dashboard() -> None:
     assert {"Scores by level", "Rule hits", "Wait until the next touch is welcome"} <= relationships
 
 
-def test_every_query_names_only_catalogued_metrics() -> None:
+def test_every_query_and_rule_names_only_catalogued_metrics() -> None:
     known = catalogue()
-    for board, title, expr in queries():
-        for name in re.findall(r"\b(?:rapport|faststream)_[a-z0-9_]+", expr):
+    for expression in dashboard_expressions() + rule_expressions():
+        for name in expression.metric_names():
             base = re.sub(r"_(bucket|count|sum)$", "", name)
-            assert name in known or base in known, f"{board} / {title}: {name} is not in docs/metrics.md"
+            assert name in known or base in known, f"{expression.where}: {name} is not in docs/metrics.md"
 
 
 def test_every_query_parses() -> None:
@@ -83,7 +71,7 @@ def test_every_query_parses() -> None:
     binary = shutil.which("promtool")
     if binary is None:
         pytest.fail("promtool is missing: install Debian's prometheus package (`make system-deps`)")
-    rules = [{"record": f"dashboard:query_{n}", "expr": expr} for n, (_, _, expr) in enumerate(queries())]
+    rules = [{"record": f"dashboard:query_{n}", "expr": e.promql} for n, e in enumerate(dashboard_expressions())]
     rules_file = ROOT / ".pytest_cache" / "dashboard-queries.rules.yml"
     rules_file.parent.mkdir(exist_ok=True)
     rules_file.write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}))

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.harness.promql import rule_expressions, with_bool_comparisons
+
 ROOT = Path(__file__).resolve().parents[2]
 PROMETHEUS = ROOT / "deploy" / "prometheus"
 RULE_FILES = sorted((PROMETHEUS / "rules").glob("*.yml"))
@@ -80,8 +82,19 @@ def test_every_alert_has_a_severity_and_a_runbook_section_in_the_docs() -> None:
     for rule in alerts():
         labels = rule["labels"]
         annotations = rule["annotations"]
-        assert isinstance(labels, dict) and labels["severity"] in {"warning", "critical"}, rule["alert"]
+        assert isinstance(labels, dict), rule["alert"]
+        assert labels["severity"] in {"warning", "critical"}, rule["alert"]
         assert isinstance(annotations, dict), rule["alert"]
         page, _, anchor = str(annotations["runbook"]).partition("#")
         assert page == "docs/operations.md", rule["alert"]
         assert anchor in headings, f"{rule['alert']}: docs/operations.md has no heading for #{anchor}"
+
+
+def test_comparisons_become_bool_outside_label_matchers() -> None:
+    """The live-Prometheus test relies on this to see an alert's series while the alert is quiet."""
+    assert (
+        with_bool_comparisons('up{job=~"rapport-.*",code!="200"} == 0') == 'up{job=~"rapport-.*",code!="200"} == bool 0'
+    )
+    assert with_bool_comparisons("a > 1000 and b >= 0") == "a > bool 1000 and b >= bool 0"
+    assert with_bool_comparisons("a < bool 3") == "a < bool 3"
+    assert all("bool" in with_bool_comparisons(e.promql) for e in rule_expressions() if "alert" in e.where.lower())

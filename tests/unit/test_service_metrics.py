@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from aiokafka import TopicPartition
-from aiokafka.errors import IllegalStateError
+from aiokafka.errors import IllegalStateError, KafkaTimeoutError
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from faststream.kafka import TestKafkaBroker
@@ -161,22 +161,30 @@ async def test_faststream_middleware_counts_messages_under_the_service_name() ->
 
 @dataclass
 class FakeConsumer:
-    """Stands in for AIOKafkaConsumer: high-water marks and positions per partition."""
+    """Stands in for AIOKafkaConsumer: end offsets on the broker, last seen high-water marks, positions."""
 
-    highwaters: dict[TopicPartition, int | None]
-    positions: dict[TopicPartition, int]
+    ends: dict[TopicPartition, int]
+    positions: dict[TopicPartition, int | None]
+    highwaters: dict[TopicPartition, int | None] = field(default_factory=dict)
+    broker_down: bool = False
     revoked: set[TopicPartition] = field(default_factory=set)
 
     def assignment(self) -> set[TopicPartition]:
-        return set(self.highwaters)
+        return set(self.positions)
+
+    async def end_offsets(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+        if self.broker_down:
+            raise KafkaTimeoutError()
+        return {partition: self.ends[partition] for partition in partitions}
 
     def highwater(self, partition: TopicPartition) -> int | None:
-        return self.highwaters[partition]
+        return self.highwaters.get(partition)
 
     async def position(self, partition: TopicPartition) -> int:
-        if partition in self.revoked:
+        at = self.positions[partition]
+        if partition in self.revoked or at is None:
             raise IllegalStateError(f"Partition {partition} is not assigned")
-        return self.positions[partition]
+        return at
 
 
 @dataclass
@@ -198,11 +206,11 @@ def lag_readings(registry: CollectorRegistry) -> dict[tuple[str, str, str], floa
     }
 
 
-async def test_lag_is_highwater_minus_position_for_each_assigned_partition() -> None:
+async def test_lag_is_end_offset_minus_position_for_each_assigned_partition() -> None:
     registry = CollectorRegistry()
     lag = ConsumerLag(Gauge("rapport_consumer_lag", "lag", ["service", "topic", "partition"], registry=registry))
     p0, p1, p2 = (TopicPartition("outreach.events", n) for n in range(3))
-    consumer = FakeConsumer(highwaters={p0: 120, p1: 7, p2: None}, positions={p0: 100, p1: 7, p2: 0})
+    consumer = FakeConsumer(ends={p0: 120, p1: 7, p2: 3}, positions={p0: 100, p1: 7, p2: None})
     broker = FakeBroker([FakeSubscriber(consumer), FakeSubscriber(None)])
     lag.watch(broker, "scoring")  # type: ignore[arg-type]
     await lag.refresh()
@@ -212,11 +220,22 @@ async def test_lag_is_highwater_minus_position_for_each_assigned_partition() -> 
     }
 
 
+async def test_last_seen_highwater_stands_in_while_the_broker_does_not_answer() -> None:
+    registry = CollectorRegistry()
+    lag = ConsumerLag(Gauge("rapport_consumer_lag", "lag", ["service", "topic", "partition"], registry=registry))
+    p0, p1 = TopicPartition("outreach.alerts", 0), TopicPartition("outreach.alerts", 1)
+    consumer = FakeConsumer(ends={}, positions={p0: 10, p1: 4}, highwaters={p0: 15, p1: None}, broker_down=True)
+    broker = FakeBroker([FakeSubscriber(consumer)])  # watched weakly: the test must hold it, as an app does
+    lag.watch(broker, "notification")  # type: ignore[arg-type]
+    await lag.refresh()
+    assert lag_readings(registry) == {("notification", "outreach.alerts", "0"): 5.0}
+
+
 async def test_partitions_that_leave_the_consumer_leave_the_gauge() -> None:
     registry = CollectorRegistry()
     lag = ConsumerLag(Gauge("rapport_consumer_lag", "lag", ["service", "topic", "partition"], registry=registry))
     p0, p1 = TopicPartition("outreach.alerts", 0), TopicPartition("outreach.alerts", 1)
-    consumer = FakeConsumer(highwaters={p0: 5, p1: 9}, positions={p0: 1, p1: 2})
+    consumer = FakeConsumer(ends={p0: 5, p1: 9}, positions={p0: 1, p1: 2})
     broker = FakeBroker([FakeSubscriber(consumer)])
     lag.watch(broker, "notification")  # type: ignore[arg-type]
     await lag.refresh()
@@ -224,7 +243,7 @@ async def test_partitions_that_leave_the_consumer_leave_the_gauge() -> None:
         ("notification", "outreach.alerts", "0"),
         ("notification", "outreach.alerts", "1"),
     }
-    del consumer.highwaters[p1]
+    del consumer.positions[p1]
     consumer.revoked.add(p0)
     await lag.refresh()
     assert lag_readings(registry) == {}
