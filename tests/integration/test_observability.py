@@ -10,7 +10,6 @@ import asyncio
 import secrets
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -19,6 +18,7 @@ from aiokafka import AIOKafkaProducer
 from tests.harness.prometheus_server import PrometheusServer, local_config
 from tests.harness.promql import Expression, dashboard_expressions, rule_expressions, with_bool_comparisons
 from tests.harness.stack import Stack, read_topic
+from tests.integration.test_walking_skeleton import unanswered_emails
 
 pytestmark = pytest.mark.slow
 
@@ -37,23 +37,6 @@ def prometheus(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         server.stop()
 
 
-def outbound_emails(contact: str, count: int) -> list[dict[str, object]]:
-    start = datetime.now(UTC) - timedelta(days=20)
-    return [
-        {
-            "event_id": f"{contact}-{n}",
-            "tenant": "acme",
-            "occurred_at": (start + timedelta(days=2 * n)).isoformat(),
-            "sender": {"id": "rep-obs"},
-            "contact": {"id": contact},
-            "channel": "email",
-            "direction": "outbound",
-            "kind": "message",
-        }
-        for n in range(count)
-    ]
-
-
 async def put_raw(bootstrap: str, topic: str, value: bytes) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False)
     await producer.start()
@@ -66,13 +49,13 @@ async def put_raw(bootstrap: str, topic: str, value: bytes) -> None:
 def drive_traffic(stack: Stack) -> None:
     """Enough of every kind of traffic that each panel and rule has something to show."""
     contact = f"obs-{secrets.token_hex(4)}"
-    accepted = stack.post_generic({"events": outbound_emails(contact, 4)})
+    accepted = stack.post_generic({"events": unanswered_emails(contact, 4)})
     assert accepted.status_code == 202, accepted.text
-    assert stack.post_generic(outbound_emails(contact, 1)[0], key=secrets.token_bytes(32)).status_code == 401
+    assert stack.post_generic(unanswered_emails(contact, 1)[0], key=secrets.token_bytes(32)).status_code == 401
     assert stack.post_generic(["not", "an", "event"]).status_code == 400
     httpx.post(
         f"{stack.url('scoring')}/v1/check",
-        json={"tenant": "acme", "sender": {"id": "rep-obs"}, "contact": {"id": contact}, "channel": "phone_mobile"},
+        json={"tenant": "acme", "sender": {"id": "rep-1"}, "contact": {"id": contact}, "channel": "phone_mobile"},
         timeout=15,
     )
     asyncio.run(put_raw(stack.bootstrap, "outreach.events", b"{this is not an outreach event"))
