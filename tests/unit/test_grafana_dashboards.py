@@ -66,14 +66,13 @@ def test_every_query_and_rule_names_only_catalogued_metrics() -> None:
             assert name in known or base in known, f"{expression.where}: {name} is not in docs/metrics.md"
 
 
-def test_every_query_parses() -> None:
+def test_every_query_parses(tmp_path: Path) -> None:
     """promtool parses each expression as a recording rule; a typo fails here, long before Grafana shows it."""
     binary = shutil.which("promtool")
     if binary is None:
         pytest.fail("promtool is missing: install Debian's prometheus package (`make system-deps`)")
     rules = [{"record": f"dashboard:query_{n}", "expr": e.promql} for n, e in enumerate(dashboard_expressions())]
-    rules_file = ROOT / ".pytest_cache" / "dashboard-queries.rules.yml"
-    rules_file.parent.mkdir(exist_ok=True)
+    rules_file = tmp_path / "dashboard-queries.rules.yml"
     rules_file.write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}))
     result = subprocess.run(
         [binary, "check", "rules", str(rules_file)], capture_output=True, text=True, timeout=60, check=False
