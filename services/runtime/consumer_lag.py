@@ -27,7 +27,8 @@ LAG = Gauge(
 )
 
 READ_TIMEOUT_SECONDS = 2.0
-"""A scrape waits at most this long per consumer; a partition being reassigned is skipped rather than waited for."""
+"""A scrape waits at most about twice this per consumer (end offsets, then all positions at once); a partition
+being reassigned is skipped rather than waited for."""
 
 
 def consumers(broker: KafkaBroker) -> Iterator[Any]:
@@ -73,8 +74,9 @@ class ConsumerLag:
                 if not partitions:
                     continue
                 ends = await end_offsets(consumer, partitions)
-                for partition in partitions:
-                    end, at = ends.get(partition), await position(consumer, partition)
+                positions = await asyncio.gather(*(position(consumer, partition) for partition in partitions))
+                for partition, at in zip(partitions, positions, strict=True):
+                    end = ends.get(partition)
                     if end is not None and at is not None:
                         readings[(service, partition.topic, str(partition.partition))] = max(end - at, 0)
         self.gauge.clear()
