@@ -8,7 +8,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(PYTHON) -m uv)
 RUN := $(UV) run --frozen
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install system-deps run test test-unit test-integration bench reliability lint format contracts clean
+.PHONY: help install system-deps run test test-unit test-integration bench reliability lint format contracts dashboards clean
 
 help:
 	@echo "make run     - the whole system on an embedded broker, with a demo (Ctrl-C stops it)"
@@ -17,6 +17,7 @@ help:
 	@echo "make lint    - ruff and mypy (strict on services/ and schemas/)"
 	@echo "make bench   - throughput ratios against baselines measured in the same run"
 	@echo "make contracts - regenerate schemas/json and schemas/asyncapi from the code"
+	@echo "make dashboards - regenerate deploy/grafana/dashboards/*.json from deploy/grafana/build_dashboards.py"
 
 install: .venv/.installed
 
@@ -53,16 +54,19 @@ reliability: install system-deps
 	$(RUN) python -m tests.reliability.run
 
 lint: install
-	$(RUN) ruff check services schemas tests
-	$(RUN) ruff format --check services schemas tests
+	$(RUN) ruff check services schemas tests deploy
+	$(RUN) ruff format --check services schemas tests deploy
 	$(RUN) mypy
 
 format: install
-	$(RUN) ruff check --fix services schemas tests
-	$(RUN) ruff format services schemas tests
+	$(RUN) ruff check --fix services schemas tests deploy
+	$(RUN) ruff format services schemas tests deploy
 
 contracts: install
 	$(RUN) python -m services.contracts
+
+dashboards: install
+	$(RUN) python deploy/grafana/build_dashboards.py
 
 clean:
 	rm -rf .venv .run .pytest_cache .mypy_cache .ruff_cache

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from services.runtime.broker import build_broker
 from services.runtime.clock import utc_now
+from services.runtime.http_metrics import install_http_metrics
 from services.runtime.lifecycle import BrokerConnection
 from services.runtime.probes import probes_router
 from services.scoring.policy_file import load_policy
@@ -35,4 +36,5 @@ def create_app(settings: ScoringSettings) -> FastAPI:
 
     app = FastAPI(title="Rapport Guard scoring", version="1", lifespan=lifespan)
     app.include_router(probes_router(readiness))
+    install_http_metrics(app, "scoring")
     return app
