@@ -8,11 +8,12 @@ UV := $(shell command -v uv 2>/dev/null || echo $(PYTHON) -m uv)
 RUN := $(UV) run --frozen
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install system-deps run test test-unit test-integration lint format contracts clean
+.PHONY: help install system-deps run test test-unit test-integration bench lint format contracts clean
 
 help:
 	@echo "make run     - the whole system on an embedded broker, with a demo (Ctrl-C stops it)"
 	@echo "make test    - unit tests, then integration tests on Apache Kafka (or the embedded broker without Java)"
+	@echo "make bench   - throughput against a raw Kafka passthrough, and state size (a few minutes)"
 	@echo "make lint    - ruff and mypy (strict on services/ and schemas/)"
 	@echo "make contracts - regenerate schemas/json and schemas/asyncapi from the code"
 
@@ -41,6 +42,10 @@ test-unit: install
 
 test-integration: install system-deps
 	$(RUN) pytest tests/integration
+
+# Speed targets live here, printed as ratios against a baseline measured in the same run (never in tests).
+bench: install system-deps
+	$(RUN) python -m tests.bench.scoring
 
 lint: install
 	$(RUN) ruff check services schemas tests

@@ -117,6 +117,17 @@ class ContactView:
     def has_others(self, sender_id: str) -> bool:
         return self.policy.team.enabled and any(other != sender_id for other in self.state.pairs)
 
+    def _several_senders(self, at: int, sender_id: str) -> bool:
+        """Whether enough colleagues wrote inside the window for the team rules to apply at all (a cheap
+        pre-check that spares judging the team for most contacts)."""
+        since = at - self.policy.rules.unanswered_window
+        writing = {sender_id} | {
+            other
+            for other, pair in self.state.pairs.items()
+            if any(since < touch.at <= at and touch.counts for touch in pair.touches)
+        }
+        return len(writing) >= self.policy.team.min_senders
+
     def rapport(self, line: Timeline, at: int) -> Rapport:
         engaged = bisect.bisect_right(line.engaged_at, at)
         outreach = bisect.bisect_right(line.out_at, at)
@@ -159,11 +170,21 @@ class ContactView:
         pair = Situation(
             line, bisect.bisect_right(line.out_at, as_of), subject, self.policy, self.timezone, as_of=as_of
         )
-        if not self.has_others(sender_id):
+        if not self.has_others(sender_id) or not self._several_senders(as_of, sender_id):
             return pair, None
         team_line = self.team()
         n = bisect.bisect_right(team_line.out_at, as_of)
         return pair, Situation(team_line, n, subject, self.policy, self.timezone, team=True, as_of=as_of)
+
+    def _earliest_by_gap(self, sender_id: str, at: int, channel: Channel) -> int:
+        """No touch before the sender's last one plus the minimum gap its tier has now can be welcome: tiers only
+        fall while nobody writes, and a lower tier's gap is no shorter. Starting there saves one judgement."""
+        line = self.pair(sender_id)
+        n = bisect.bisect_right(line.out_at, at)
+        if n == 0:
+            return at
+        situation = Situation(line, n, Subject(at, channel, sender_id), self.policy, self.timezone, as_of=at)
+        return max(at, line.out_at[n - 1] + situation.limits.min_gap)
 
     def next_allowed_at(self, sender_id: str, at: int, channel: Channel) -> int | None:
         """The earliest instant from `at` on at which one more touch on `channel` breaks no rule.
@@ -172,7 +193,7 @@ class ContactView:
         rule, so jumping to the latest of those and judging again converges on the earliest welcome instant.
         Rapport only decays while no one writes, so limits never loosen on the way and none is skipped.
         """
-        moment = at
+        moment = self._earliest_by_gap(sender_id, at, channel)
         for _ in range(_MAX_STEPS):
             pair, team = self.considered(sender_id, moment, channel, as_of=at)
             breaches = pair.breaches() + ([] if team is None else team.breaches())

@@ -163,6 +163,7 @@ class ScoringStream:
                         score.model_dump_json().encode(),
                         key=contact_key(score.tenant, score.contact_id).encode(),
                         headers={"content-type": "application/json"},
+                        correlation_id=score.event_id,
                         no_confirm=True,
                     )
                     for score in outputs.scores
@@ -172,6 +173,7 @@ class ScoringStream:
                         alert.model_dump_json().encode(),
                         key=contact_key(alert.tenant, alert.contact_id).encode(),
                         headers=cloudevents_headers(alert),
+                        correlation_id=alert.alert_id,
                         no_confirm=True,
                     )
                     for alert in outputs.alerts
