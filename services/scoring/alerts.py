@@ -39,14 +39,10 @@ def build_alert(
         contact_id=event.contact_id,
         sender_id=sender_id,
         scope=scope,
-        level=level,
         previous_level=previous,
-        nuisance_score=judgement.nuisance_score,
-        rapport_score=judgement.rapport_score,
-        tier=judgement.tier,
-        reasons=judgement.reasons,
-        next_allowed_at=None if level is AlertLevel.RESOLVED else judgement.next_allowed_at,
         event_id=event.event_id,
         occurred_at=event.occurred_at,
         emitted_at=emitted_at,
+        **judgement.fields()
+        | {"level": level, "next_allowed_at": None if level is AlertLevel.RESOLVED else judgement.next_allowed_at},
     )

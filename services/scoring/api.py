@@ -93,17 +93,8 @@ def scoring_router(
         policy = policies.for_tenant(request.tenant)
         verdict = check(ContactView(state, policy, request.contact.timezone), sender, at, request.channel)
         CHECKS.labels(decision=verdict.decision.value).inc()
-        judgement = verdict.judgement
         return CheckResponse(
-            decision=verdict.decision,
-            sender_id=sender,
-            contact_id=contact,
-            level=judgement.level,
-            nuisance_score=judgement.nuisance_score,
-            rapport_score=judgement.rapport_score,
-            tier=judgement.tier,
-            reasons=judgement.reasons,
-            next_allowed_at=judgement.next_allowed_at,
+            decision=verdict.decision, sender_id=sender, contact_id=contact, **verdict.judgement.fields()
         )
 
     @router.get(
@@ -134,12 +125,7 @@ def scoring_router(
             last_touch_at=instant(pair.last_at) if pair.touches else None,
             alerted_level=pair.alerted,
             team_level=None if team is None else team.level,
-            level=judgement.level,
-            nuisance_score=judgement.nuisance_score,
-            rapport_score=judgement.rapport_score,
-            tier=judgement.tier,
-            reasons=judgement.reasons,
-            next_allowed_at=judgement.next_allowed_at,
+            **judgement.fields(),
         )
 
     @router.delete(

@@ -13,6 +13,7 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from schemas import Channel, Level, Reason, Tier
 from services.scoring.history import ContactState
@@ -40,12 +41,24 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Judgement:
+    """What scores, alerts and the HTTP answers all say about a relationship (the same field names)."""
+
     level: Level
     nuisance_score: float
     rapport_score: float
     tier: Tier
     reasons: list[Reason]
     next_allowed_at: datetime | None
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "level": self.level,
+            "nuisance_score": self.nuisance_score,
+            "rapport_score": self.rapport_score,
+            "tier": self.tier,
+            "reasons": self.reasons,
+            "next_allowed_at": self.next_allowed_at,
+        }
 
 
 @dataclass(frozen=True)

@@ -61,12 +61,7 @@ def score_of(event: OutreachEvent, judgement: Judgement) -> PairScore:
         contact_id=event.contact_id,
         event_id=event.event_id,
         occurred_at=event.occurred_at,
-        level=judgement.level,
-        nuisance_score=judgement.nuisance_score,
-        rapport_score=judgement.rapport_score,
-        tier=judgement.tier,
-        reasons=judgement.reasons,
-        next_allowed_at=judgement.next_allowed_at,
+        **judgement.fields(),
     )
 
 

@@ -3,6 +3,8 @@
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from services.devstack.children import spawn
@@ -67,3 +69,13 @@ class RedisServer:
     def destroy(self) -> None:
         self.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+@contextmanager
+def running_redis(durable: bool = True) -> Iterator[RedisServer]:
+    server = RedisServer(durable)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.destroy()

@@ -7,18 +7,14 @@ import pytest
 
 from services.scoring.state import StateStore, StoreUnavailable
 from services.scoring.store_redis import RedisStore
-from tests.harness.redis_server import RedisServer
+from tests.harness.redis_server import RedisServer, running_redis
 from tests.unit.scoring.store_case import EXPIRE_AFTER, StoreCase, contact
 
 
 @pytest.fixture(scope="module")
 def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    try:
+    with running_redis() as server:
         yield server
-    finally:
-        server.destroy()
 
 
 class TestRedisStore(StoreCase):

@@ -16,7 +16,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from schemas import Channel, Direction, Kind, OutreachEvent, PairScore, Source
 from services.runtime.topics import create_topics
 from tests.harness.brokers import ApacheTestBroker, EmbeddedTestBroker
-from tests.harness.redis_server import RedisServer
+from tests.harness.redis_server import RedisServer, running_redis
 from tests.harness.stack import Stack, read_topic, running_stack
 
 CONTACTS = 6
@@ -25,12 +25,8 @@ SENDERS = 2
 
 @pytest.fixture
 def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    try:
+    with running_redis() as server:
         yield server
-    finally:
-        server.destroy()
 
 
 def events(tenant: str, phase: int, per_pair: int) -> list[OutreachEvent]:
