@@ -191,8 +191,8 @@ class ScoringStream:
         levels: Counter[str] = Counter()
         rules: Counter[str] = Counter()
         for event, score in outputs.scored:
-            occurred.observe((now - event.occurred_at).total_seconds())
-            received.observe((now - event.received_at).total_seconds())
+            occurred.observe(max(0.0, (now - event.occurred_at).total_seconds()))
+            received.observe(max(0.0, (now - event.received_at).total_seconds()))
             levels[score.level.value] += 1
             rules.update(reason.rule for reason in score.reasons)
             if score.next_allowed_at is not None:
