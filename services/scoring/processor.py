@@ -54,8 +54,7 @@ def event_problem(event: OutreachEvent) -> tuple[str, str] | None:
 
 
 def score_of(event: OutreachEvent, judgement: Judgement) -> PairScore:
-    """Built from validated parts without validating again: one is made for every event."""
-    return PairScore.model_construct(
+    return PairScore(
         tenant=event.tenant,
         sender_id=event.sender_id,
         contact_id=event.contact_id,
