@@ -13,6 +13,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 help:
 	@echo "make run     - the whole system on an embedded broker, with a demo (Ctrl-C stops it)"
 	@echo "make test    - unit tests, then integration tests on Apache Kafka (or the embedded broker without Java)"
+	@echo "make bench   - throughput ratios against baselines from the same run, state size (several minutes)"
 	@echo "make reliability - crash/outage/poison/fuzz scenarios on Apache Kafka, with a report"
 	@echo "make lint    - ruff and mypy (strict on services/ and schemas/)"
 	@echo "make bench   - throughput ratios against baselines measured in the same run"
@@ -46,8 +47,9 @@ test-integration: install system-deps
 	$(RUN) pytest tests/integration
 
 # Speed targets live here, never in tests: each part prints a ratio against a baseline from the same run.
-bench: install
+bench: install system-deps
 	$(RUN) python -m tests.bench.ingestion
+	$(RUN) python -m tests.bench.scoring
 
 # Crash, outage, poison and fuzz scenarios on real processes and Apache Kafka; prints and writes a report.
 reliability: install system-deps
