@@ -22,7 +22,7 @@ from services.runtime.consumer_lag import ConsumerLag
 from services.runtime.http_metrics import install_http_metrics
 from services.runtime.probes import probes_router
 from services.scoring.app import create_app as create_scoring_app
-from services.scoring.policy import Policy
+from services.scoring.policy_file import PolicySet
 from services.scoring.processor import Processor
 from services.scoring.settings import ScoringSettings
 from services.scoring.store_memory import MemoryStore
@@ -96,10 +96,14 @@ def test_request_duration_is_a_histogram_in_seconds(items_app: TestClient) -> No
     assert float(counts[0]["value"]) >= 1
 
 
+def scoring_settings() -> ScoringSettings:
+    return ScoringSettings(identity_hmac_key="identity-key-for-unit-tests")
+
+
 @pytest.mark.parametrize(
     ("service", "build"),
     [
-        ("scoring", lambda: create_scoring_app(ScoringSettings())),
+        ("scoring", lambda: create_scoring_app(scoring_settings())),
         ("notification", lambda: create_notification_app(NotificationSettings())),
     ],
 )
@@ -131,9 +135,14 @@ def outreach_event(event_id: str) -> bytes:
 
 
 async def test_faststream_middleware_counts_messages_under_the_service_name() -> None:
-    settings = ScoringSettings()
+    settings = scoring_settings()
     broker = build_broker(settings, "scoring-unit")
-    ScoringStream(broker, settings, Processor(MemoryStore(), Policy()), lambda: datetime(2026, 11, 3, tzinfo=UTC))
+    ScoringStream(
+        broker,
+        settings,
+        Processor(MemoryStore(expire_after=10**9), PolicySet()),
+        lambda: datetime(2026, 11, 3, tzinfo=UTC),
+    )
 
     def received() -> float:
         total = 0.0
