@@ -14,6 +14,7 @@ from services.runtime.probes import probes_router
 from services.scoring.api import scoring_router
 from services.scoring.policy_file import load_policy
 from services.scoring.processor import Processor
+from services.scoring.restore import MemoryStateRestorer
 from services.scoring.settings import ScoringSettings
 from services.scoring.state import StoreUnavailable
 from services.scoring.stores import open_store
@@ -25,7 +26,13 @@ def create_app(settings: ScoringSettings) -> FastAPI:
     store = open_store(settings)
     broker = build_broker(settings, "scoring")
     state_lock = asyncio.Lock()
-    stream = ScoringStream(broker, settings, Processor(store, policies), utc_now, state_lock)
+    processor = Processor(store, policies)
+    restorer = None
+    if settings.state_store_url.startswith("memory://"):
+        restorer = MemoryStateRestorer(
+            settings.kafka_bootstrap_servers, settings.scoring_group_id, processor, utc_now, state_lock
+        )
+    stream = ScoringStream(broker, settings, processor, utc_now, state_lock=state_lock, listener=restorer)
     connection = BrokerConnection(broker)
 
     async def readiness() -> str | None:
@@ -33,6 +40,8 @@ def create_app(settings: ScoringSettings) -> FastAPI:
             await store.ping()
         except StoreUnavailable as exc:
             return f"state store unavailable: {exc}"
+        if restorer is not None and restorer.restoring:
+            return "rebuilding the memory store from outreach.events"
         return stream.store_problem or await connection.problem()
 
     @asynccontextmanager

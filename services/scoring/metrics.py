@@ -31,3 +31,7 @@ STORE_DURATION = Histogram(
 )
 CHECKS = Counter("rapport_scoring_checks_total", "Pre-send checks answered", ["decision"])
 DEAD_LETTERED = Counter("rapport_scoring_dead_lettered_total", "Events sent to the dead-letter topic", ["reason"])
+RESTORED = Counter(
+    "rapport_scoring_restored_events_total",
+    "Events replayed from outreach.events to rebuild a memory store after a restart or a rebalance",
+)

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TypeAlias
 
 from aiokafka import ConsumerRecord
+from aiokafka.abc import ConsumerRebalanceListener
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -56,7 +57,9 @@ class ScoringStream:
         settings: ScoringSettings,
         processor: Processor,
         clock: Clock,
+        *,
         state_lock: asyncio.Lock | None = None,
+        listener: ConsumerRebalanceListener | None = None,
     ) -> None:
         self.settings = settings
         self.processor = processor
@@ -84,6 +87,7 @@ class ScoringStream:
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
             decoder=_raw_records,
+            listener=listener,
             title=f"{settings.topic_events}:scoring",
             description="OutreachEvent batches; offsets committed only after outputs are acknowledged.",
         )(self.on_batch)
