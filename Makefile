@@ -8,15 +8,17 @@ UV := $(shell command -v uv 2>/dev/null || echo $(PYTHON) -m uv)
 RUN := $(UV) run --frozen
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install system-deps run test test-unit test-integration bench reliability lint format contracts clean
+.PHONY: help install system-deps run test test-unit test-integration bench reliability lint format contracts dashboards clean
 
 help:
 	@echo "make run     - the whole system on an embedded broker, with a demo (Ctrl-C stops it)"
 	@echo "make test    - unit tests, then integration tests on Apache Kafka (or the embedded broker without Java)"
+	@echo "make bench   - throughput ratios against baselines from the same run, state size (several minutes)"
 	@echo "make reliability - crash/outage/poison/fuzz scenarios on Apache Kafka, with a report"
 	@echo "make lint    - ruff and mypy (strict on services/ and schemas/)"
 	@echo "make bench   - throughput ratios against baselines measured in the same run"
 	@echo "make contracts - regenerate schemas/json and schemas/asyncapi from the code"
+	@echo "make dashboards - regenerate deploy/grafana/dashboards/*.json from deploy/grafana/build_dashboards.py"
 
 install: .venv/.installed
 
@@ -45,24 +47,28 @@ test-integration: install system-deps
 	$(RUN) pytest tests/integration
 
 # Speed targets live here, never in tests: each part prints a ratio against a baseline from the same run.
-bench: install
+bench: install system-deps
 	$(RUN) python -m tests.bench.ingestion
+	$(RUN) python -m tests.bench.scoring
 
 # Crash, outage, poison and fuzz scenarios on real processes and Apache Kafka; prints and writes a report.
 reliability: install system-deps
 	$(RUN) python -m tests.reliability.run
 
 lint: install
-	$(RUN) ruff check services schemas tests
-	$(RUN) ruff format --check services schemas tests
+	$(RUN) ruff check services schemas tests deploy
+	$(RUN) ruff format --check services schemas tests deploy
 	$(RUN) mypy
 
 format: install
-	$(RUN) ruff check --fix services schemas tests
-	$(RUN) ruff format services schemas tests
+	$(RUN) ruff check --fix services schemas tests deploy
+	$(RUN) ruff format services schemas tests deploy
 
 contracts: install
 	$(RUN) python -m services.contracts
+
+dashboards: install
+	$(RUN) python deploy/grafana/build_dashboards.py
 
 clean:
 	rm -rf .venv .run .pytest_cache .mypy_cache .ruff_cache

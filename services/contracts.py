@@ -20,7 +20,7 @@ from services.notification.settings import NotificationSettings
 from services.notification.stream import NotificationStream
 from services.runtime.clock import utc_now
 from services.runtime.settings import ServiceSettings
-from services.scoring.policy import Policy
+from services.scoring.policy_file import PolicySet
 from services.scoring.processor import Processor
 from services.scoring.settings import ScoringSettings
 from services.scoring.store_memory import MemoryStore
@@ -45,7 +45,9 @@ def asyncapi_documents() -> dict[str, dict[str, Any]]:
     ingestion = _spec_broker()
     KafkaEventSink(ingestion, defaults.topic_events, timeout_seconds=1)
     scoring = _spec_broker()
-    ScoringStream(scoring, ScoringSettings.model_construct(), Processor(MemoryStore(), Policy()), utc_now)
+    ScoringStream(
+        scoring, ScoringSettings.model_construct(), Processor(MemoryStore(expire_after=1), PolicySet()), utc_now
+    )
     notification = _spec_broker()
     NotificationStream(notification, NotificationSettings.model_construct(), utc_now)
     documents = {}

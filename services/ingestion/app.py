@@ -27,6 +27,7 @@ from services.ingestion.rate_limit import TenantRateLimiter
 from services.ingestion.results import Problem
 from services.ingestion.settings import IngestionSettings
 from services.runtime.broker import build_broker
+from services.runtime.http_metrics import install_http_metrics
 from services.runtime.lifecycle import BrokerConnection
 from services.runtime.probes import ReadinessCheck, probes_router
 from services.runtime.standard_webhooks import SignatureError, verify
@@ -52,6 +53,7 @@ def build_app(
         lifespan=lifespan,
     )
     app.include_router(probes_router(readiness))
+    install_http_metrics(app, "ingestion")
     intake = Intake(
         sink,
         dedupe or MemoryDedupe(settings.dedupe_ttl_seconds, settings.dedupe_max_keys),

@@ -17,6 +17,7 @@ from services.notification.settings import NotificationSettings
 from services.notification.stream import NotificationStream, retry_policy
 from services.runtime.broker import build_broker
 from services.runtime.clock import utc_now
+from services.runtime.http_metrics import install_http_metrics
 from services.runtime.lifecycle import BrokerConnection
 from services.runtime.probes import probes_router
 
@@ -60,4 +61,5 @@ def create_app(settings: NotificationSettings) -> FastAPI:
 
     app = FastAPI(title="Rapport Guard notification", version="1", lifespan=lifespan)
     app.include_router(probes_router(readiness))
+    install_http_metrics(app, "notification")
     return app

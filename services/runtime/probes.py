@@ -6,11 +6,20 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
+from services.runtime.consumer_lag import CONSUMER_LAG
+
 ReadinessCheck = Callable[[], Awaitable[str | None]]
 """Returns None when ready, or a short reason why not."""
 
+ScrapeHook = Callable[[], Awaitable[None]]
+"""Brings gauges that are read from elsewhere (consumer lag) up to date just before a scrape."""
 
-def probes_router(readiness: ReadinessCheck, registry: CollectorRegistry = REGISTRY) -> APIRouter:
+
+def probes_router(
+    readiness: ReadinessCheck,
+    registry: CollectorRegistry = REGISTRY,
+    before_scrape: ScrapeHook = CONSUMER_LAG.refresh,
+) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz", summary="The process is alive")
@@ -26,6 +35,7 @@ def probes_router(readiness: ReadinessCheck, registry: CollectorRegistry = REGIS
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics() -> Response:
+        await before_scrape()
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return router

@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import contextlib
+from collections.abc import Mapping
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -21,8 +22,21 @@ def topic_names(settings: ServiceSettings) -> list[str]:
     ]
 
 
-async def create_topics(bootstrap: str, names: list[str], partitions: int, replication: int = 1) -> None:
+def events_retention(settings: ServiceSettings, days: float) -> dict[str, dict[str, str]]:
+    """`outreach.events` is the scorer's memory: a restarted memory store is rebuilt from it, so it must reach back
+    over the longest history the policy weighs (relationship age for rapport, up to a year by default)."""
+    return {settings.topic_events: {"retention.ms": str(int(days * 86_400_000))}}
+
+
+async def create_topics(
+    bootstrap: str,
+    names: list[str],
+    partitions: int,
+    replication: int = 1,
+    configs: Mapping[str, Mapping[str, str]] | None = None,
+) -> None:
     """Create the topics that do not exist yet; existing ones are left as they are."""
+    configs = configs or {}
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap.split(","), request_timeout_ms=15_000)
     await admin.start()
     try:
@@ -31,7 +45,15 @@ async def create_topics(bootstrap: str, names: list[str], partitions: int, repli
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(
-                    [NewTopic(name, num_partitions=partitions, replication_factor=replication) for name in missing]
+                    [
+                        NewTopic(
+                            name,
+                            num_partitions=partitions,
+                            replication_factor=replication,
+                            topic_configs=dict(configs.get(name, {})),
+                        )
+                        for name in missing
+                    ]
                 )
     finally:
         await admin.close()
@@ -41,10 +63,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Create Rapport Guard's Kafka topics.")
     parser.add_argument("--partitions", type=int, default=6)
     parser.add_argument("--replication", type=int, default=1)
+    parser.add_argument("--events-retention-days", type=float, default=400)
     args = parser.parse_args()
     settings = ServiceSettings()
     asyncio.run(
-        create_topics(settings.kafka_bootstrap_servers, topic_names(settings), args.partitions, args.replication)
+        create_topics(
+            settings.kafka_bootstrap_servers,
+            topic_names(settings),
+            args.partitions,
+            args.replication,
+            events_retention(settings, args.events_retention_days),
+        )
     )
 
 

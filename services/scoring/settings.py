@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from services.runtime.settings import ServiceSettings
 
@@ -11,7 +11,18 @@ class ScoringSettings(ServiceSettings):
     scoring_port: int = Field(default=8081, ge=1, le=65535)
     scoring_host: str = "127.0.0.1"
     state_store_url: str = Field(default="memory://", pattern=r"^(memory://|rediss?://)")
-    policy_file: Path | None = None
+    state_store_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    state_expire_after_days: float = Field(
+        default=180, gt=0, description="A contact's state is forgotten after this long without a new event."
+    )
+    policy_file: Path | None = Field(default=None, description="Policy YAML; unset = the built-in default policy.")
+    identity_hmac_key: SecretStr = Field(
+        min_length=16,
+        description="The ingestion's key, so a check names people by e-mail or phone exactly as webhooks do.",
+    )
     scoring_group_id: str = "rapport-guard-scoring"
     scoring_batch_max_records: int = Field(default=500, ge=1)
     scoring_retry_seconds: float = Field(default=1.0, gt=0)
+
+    def identity_key(self) -> bytes:
+        return self.identity_hmac_key.get_secret_value().encode()

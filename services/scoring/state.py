@@ -1,41 +1,13 @@
-"""What the scorer remembers about one contact, and the one interface every store implements."""
+"""The one interface every state store implements: contact states by contact key (`tenant:contact_id`).
 
-from datetime import datetime
+A store keeps each state in the compact form of `codec`, forgets a contact after `expire_after` without a write,
+and raises `StoreUnavailable` when it cannot answer, so the caller commits nothing and retries.
+"""
+
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from pydantic import BaseModel, Field
-
-from schemas import Channel, Direction, Kind, Level, Outcome
-from schemas.common import UtcDatetime
-
-
-class Touch(BaseModel):
-    """One event as the rules need it: no tenant, no ids but its own."""
-
-    event_id: str
-    occurred_at: UtcDatetime
-    channel: Channel
-    direction: Direction
-    kind: Kind
-    outcome: Outcome | None = None
-    category: str | None = None
-
-
-class PairState(BaseModel):
-    """One sender's history with the contact, oldest first, and the level last announced."""
-
-    touches: list[Touch] = Field(default_factory=list)
-    alerted_level: Level = Level.OK
-
-
-class ContactState(BaseModel):
-    """Everything kept under one contact key: one `PairState` per sender."""
-
-    pairs: dict[str, PairState] = Field(default_factory=dict)
-    last_seen_at: datetime | None = None
-
-    def pair(self, sender_id: str) -> PairState:
-        return self.pairs.setdefault(sender_id, PairState())
+from services.scoring.history import ContactState
 
 
 class StoreUnavailable(Exception):
@@ -43,13 +15,17 @@ class StoreUnavailable(Exception):
 
 
 class StateStore(Protocol):
-    """Keyed by contact key (`tenant:contact_id`); a missing key is an empty state."""
+    async def load_many(self, contact_keys: Sequence[str]) -> dict[str, ContactState]:
+        """A state for every key; a key never seen (or expired) gets an empty state."""
+        ...
 
-    async def load(self, contact_key: str) -> ContactState: ...
+    async def save_many(self, states: Mapping[str, ContactState]) -> None:
+        """Write all of them; a state with no pairs left is removed instead."""
+        ...
 
-    async def save(self, contact_key: str, state: ContactState) -> None: ...
-
-    async def delete(self, contact_key: str) -> bool: ...
+    async def delete(self, contact_key: str) -> bool:
+        """Erase everything kept about a contact; False when there was nothing."""
+        ...
 
     async def ping(self) -> None: ...
 

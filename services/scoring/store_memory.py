@@ -1,24 +1,50 @@
-"""In-process state store: the default, and the reference for every other backend."""
+"""In-process state store: the default, and the reference for every other backend.
 
-from services.scoring.state import ContactState
+States are kept encoded (about 14 bytes a touch), ordered by last write, so expiring the inactive ones only
+ever looks at the oldest entries.
+"""
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+from services.scoring.codec import encode, restore
+from services.scoring.history import ContactState
 
 
 class MemoryStore:
-    def __init__(self) -> None:
-        self._states: dict[str, str] = {}
+    def __init__(self, expire_after: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.expire_after = expire_after
+        self.clock = clock
+        self._entries: dict[str, tuple[float, bytes]] = {}
 
-    async def load(self, contact_key: str) -> ContactState:
-        raw = self._states.get(contact_key)
-        return ContactState() if raw is None else ContactState.model_validate_json(raw)
+    def __len__(self) -> int:
+        return len(self._entries)
 
-    async def save(self, contact_key: str, state: ContactState) -> None:
-        self._states[contact_key] = state.model_dump_json()
+    async def load_many(self, contact_keys: Sequence[str]) -> dict[str, ContactState]:
+        self._expire()
+        return {key: restore(entry[1] if (entry := self._entries.get(key)) else None) for key in contact_keys}
+
+    async def save_many(self, states: Mapping[str, ContactState]) -> None:
+        deadline = self.clock() + self.expire_after
+        for key, state in states.items():
+            self._entries.pop(key, None)
+            if state.pairs:
+                self._entries[key] = (deadline, encode(state))
+        self._expire()
 
     async def delete(self, contact_key: str) -> bool:
-        return self._states.pop(contact_key, None) is not None
+        return self._entries.pop(contact_key, None) is not None
 
     async def ping(self) -> None:
         return None
 
     async def close(self) -> None:
         return None
+
+    def _expire(self) -> None:
+        now = self.clock()
+        while self._entries:
+            oldest = next(iter(self._entries))
+            if self._entries[oldest][0] > now:
+                return
+            del self._entries[oldest]

@@ -1,15 +1,20 @@
 """The only place scoring talks to Kafka: consume events in batches, publish scores and alerts, then commit.
 
 Offsets are committed by hand and only after every output is acknowledged and the state is saved, so a crash
-at any point redelivers the batch; the processor's idempotency makes that redelivery change nothing.
+at any point redelivers the batch; the processor's idempotency makes that redelivery change nothing. When the
+state store cannot be reached the batch is rewound and retried until it can: nothing is committed meanwhile.
 """
 
 import asyncio
 import logging
-from collections.abc import Callable
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import TypeAlias
 
 from aiokafka import ConsumerRecord
+from aiokafka.abc import ConsumerRebalanceListener
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -17,13 +22,15 @@ from pydantic import ValidationError
 
 from schemas import Alert, OutreachEvent, PairScore, contact_key
 from services.runtime.publishing import confirm_all
-from services.scoring.processor import Outputs, Processor
+from services.scoring import metrics
+from services.scoring.processor import Outputs, Processor, event_problem
 from services.scoring.settings import ScoringSettings
 from services.scoring.state import StoreUnavailable
 
 log = logging.getLogger("rapport_guard.scoring")
 
 Clock = Callable[[], datetime]
+Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
 
 
 def cloudevents_headers(alert: Alert) -> dict[str, str]:
@@ -39,11 +46,25 @@ def cloudevents_headers(alert: Alert) -> dict[str, str]:
     }
 
 
+async def _raw_records(_: KafkaMessage) -> None:
+    """The handler parses each record itself (to dead-letter it alone): FastStream need not decode the batch."""
+
+
 class ScoringStream:
-    def __init__(self, broker: KafkaBroker, settings: ScoringSettings, processor: Processor, clock: Clock) -> None:
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        settings: ScoringSettings,
+        processor: Processor,
+        clock: Clock,
+        *,
+        state_lock: asyncio.Lock | None = None,
+        listener: ConsumerRebalanceListener | None = None,
+    ) -> None:
         self.settings = settings
         self.processor = processor
         self.clock = clock
+        self.state_lock = state_lock or asyncio.Lock()
         self.store_problem: str | None = None
         self.scores = broker.publisher(
             settings.topic_scores, schema=PairScore, description="One judgement of a relationship per scored event."
@@ -56,7 +77,7 @@ class ScoringStream:
         self.dead_letters = broker.publisher(
             settings.topic_events_dlq,
             schema=bytes,
-            description="Events that cannot be parsed, as the original bytes with dlq_* error headers.",
+            description="Events that cannot be parsed or scored, as the original bytes with dlq_* error headers.",
         )
         broker.subscriber(
             settings.topic_events,
@@ -65,21 +86,22 @@ class ScoringStream:
             max_records=settings.scoring_batch_max_records,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
+            decoder=_raw_records,
+            listener=listener,
             title=f"{settings.topic_events}:scoring",
             description="OutreachEvent batches; offsets committed only after outputs are acknowledged.",
         )(self.on_batch)
 
     async def on_batch(self, msg: KafkaMessage) -> None:
+        started = time.perf_counter()
         raw = msg.raw_message
-        records = tuple(raw) if isinstance(raw, tuple | list) else (raw,)
+        records: tuple[Record, ...] = tuple(raw) if isinstance(raw, tuple | list) else (raw,)
         try:
-            events = await self._parse(records)
-            outputs, states = await self.processor.process(events, self.clock())
-            await self._publish(outputs)
-            await self.processor.save(states)
+            async with self.state_lock:
+                await self._score(records)
         except StoreUnavailable as exc:
             self.store_problem = f"state store unavailable: {exc}"
-            log.warning("state store unavailable, batch will be redelivered")
+            log.warning("state store unavailable, batch will be redelivered: %s", exc)
             await asyncio.sleep(self.settings.scoring_retry_seconds)
             await msg.nack()
             return
@@ -90,23 +112,43 @@ class ScoringStream:
             return
         self.store_problem = None
         await msg.ack()
+        metrics.BATCH_DURATION.observe(time.perf_counter() - started)
 
-    async def _parse(self, records: tuple[ConsumerRecord[bytes, bytes], ...]) -> list[OutreachEvent]:
-        events = []
+    async def _score(self, records: Sequence[Record]) -> None:
+        now = self.clock()
+        events, sources = await self._parse(records, now)
+        outputs, states = await self.processor.process(events, now)
+        for position, reason, detail in outputs.failed:
+            await self._dead_letter(sources[position], reason, detail)
+        await self._publish(outputs)
+        await self.processor.save(states)
+        self._count(outputs, now)
+
+    async def _parse(self, records: Sequence[Record], now: datetime) -> tuple[list[OutreachEvent], list[Record]]:
+        """Events to score, and the record each came from (for dead-lettering it later)."""
+        events: list[OutreachEvent] = []
+        sources: list[Record] = []
         for record in records:
             try:
-                events.append(OutreachEvent.model_validate_json(record.value or b""))
+                event = OutreachEvent.model_validate_json(record.value or b"")
             except ValidationError as exc:
-                await self._dead_letter(record, "invalid_event", str(exc.errors()[:3]))
-        return events
+                await self._dead_letter(record, "invalid_event", str(exc.errors(include_url=False)[:3]))
+                continue
+            problem = event_problem(event)
+            if problem is not None:
+                await self._dead_letter(record, *problem)
+                continue
+            events.append(event)
+            sources.append(record)
+        return events, sources
 
-    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], error: str, detail: str) -> None:
-        log.warning("dead-lettering %s[%s]@%s: %s", record.topic, record.partition, record.offset, error)
+    async def _dead_letter(self, record: Record, reason: str, detail: str) -> None:
+        log.warning("dead-lettering %s[%s]@%s: %s", record.topic, record.partition, record.offset, reason)
         await self.dead_letters.publish(
             record.value or b"",
             key=record.key,
             headers={
-                "dlq_error": error,
+                "dlq_error": reason,
                 "dlq_detail": detail[:1000],
                 "dlq_topic": record.topic,
                 "dlq_partition": str(record.partition),
@@ -114,6 +156,8 @@ class ScoringStream:
                 "dlq_service": "scoring",
             },
         )
+        metrics.EVENTS.labels(result="dead_lettered").inc()
+        metrics.DEAD_LETTERED.labels(reason=reason).inc()
 
     async def _publish(self, outputs: Outputs) -> None:
         await confirm_all(
@@ -123,6 +167,7 @@ class ScoringStream:
                         score.model_dump_json().encode(),
                         key=contact_key(score.tenant, score.contact_id).encode(),
                         headers={"content-type": "application/json"},
+                        correlation_id=score.event_id,
                         no_confirm=True,
                     )
                     for score in outputs.scores
@@ -132,9 +177,33 @@ class ScoringStream:
                         alert.model_dump_json().encode(),
                         key=contact_key(alert.tenant, alert.contact_id).encode(),
                         headers=cloudevents_headers(alert),
+                        correlation_id=alert.alert_id,
                         no_confirm=True,
                     )
                     for alert in outputs.alerts
                 ),
             ]
         )
+
+    @staticmethod
+    def _count(outputs: Outputs, now: datetime) -> None:
+        """Counted per batch, observed per event: the per-event cost of metrics stays a few histogram calls."""
+        metrics.EVENTS.labels(result="duplicate").inc(outputs.duplicates)
+        metrics.EVENTS.labels(result="scored").inc(len(outputs.scored))
+        occurred = metrics.EVENT_DELAY.labels(since="occurred")
+        received = metrics.EVENT_DELAY.labels(since="received")
+        levels: Counter[str] = Counter()
+        rules: Counter[str] = Counter()
+        for event, score in outputs.scored:
+            occurred.observe(max(0.0, (now - event.occurred_at).total_seconds()))
+            received.observe(max(0.0, (now - event.received_at).total_seconds()))
+            levels[score.level.value] += 1
+            rules.update(reason.rule for reason in score.reasons)
+            if score.next_allowed_at is not None:
+                metrics.NEXT_ALLOWED_DELAY.observe((score.next_allowed_at - score.occurred_at).total_seconds())
+        for level, count in levels.items():
+            metrics.SCORES.labels(level=level).inc(count)
+        for rule, count in rules.items():
+            metrics.RULE_HITS.labels(rule=rule).inc(count)
+        for alert in outputs.alerts:
+            metrics.ALERTS.labels(level=alert.level.value, scope=alert.scope.value).inc()

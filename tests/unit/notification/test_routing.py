@@ -119,3 +119,12 @@ def test_a_missing_environment_variable_is_named(tmp_path: Path, monkeypatch: py
 )
 def test_mistakes_name_the_field_and_the_problem(tmp_path: Path, text: str, expected: str) -> None:
     assert expected in problem(write(tmp_path, text))
+
+
+def test_the_compose_routing_sends_problems_to_the_mail_catcher() -> None:
+    routing = load_routing(EXAMPLE.with_name("routing.compose.yaml"))
+    inbox = routing.channels["team-inbox"]
+    assert isinstance(inbox, EmailChannelConfig)
+    assert (inbox.host, inbox.port) == ("mailpit", 1025)
+    assert routing.channels_for(make_alert(AlertLevel.STALKING, tenant="any")) == ["log", "team-inbox"]
+    assert routing.channels_for(make_alert(AlertLevel.WATCH, tenant="any")) == ["log"]

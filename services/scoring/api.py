@@ -1,0 +1,156 @@
+"""The scoring service's HTTP face: the pre-send check, a relationship's summary, and erasing a contact.
+
+The check judges with exactly the functions the stream uses, against the same stored state; it never writes.
+"""
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Path, Response
+from pydantic import BaseModel, Field, field_validator
+
+from schemas import Channel, Level, Reason, Tier, contact_key
+from schemas.common import Identifier, UtcDatetime
+from services.identity.parties import Contact, Sender, contact_id, sender_id
+from services.scoring.engine import ContactView, Decision, check, judge_pair, judge_team, team_applies
+from services.scoring.history import ContactState
+from services.scoring.metrics import CHECKS
+from services.scoring.policy import known_timezone
+from services.scoring.policy_file import PolicySet
+from services.scoring.state import StateStore, StoreUnavailable
+from services.scoring.touches import instant, seconds
+
+Clock = Callable[[], datetime]
+
+
+class CheckRequest(BaseModel):
+    tenant: Identifier = "default"
+    sender: Sender
+    contact: Contact
+    channel: Channel
+    at: UtcDatetime | None = Field(default=None, description="When the touch would be made; default now.")
+
+    @field_validator("contact")
+    @classmethod
+    def _known_zone(cls, contact: Contact) -> Contact:
+        if contact.timezone is not None:
+            known_timezone(contact.timezone)
+        return contact
+
+
+class Judged(BaseModel):
+    level: Level
+    nuisance_score: float
+    rapport_score: float
+    tier: Tier
+    reasons: list[Reason]
+    next_allowed_at: UtcDatetime | None
+
+
+class CheckResponse(Judged):
+    decision: Decision
+    sender_id: str
+    contact_id: str
+
+
+class PairSummary(Judged):
+    tenant: str
+    sender_id: str
+    contact_id: str
+    touches: int = Field(description="Touches remembered for this pair (both directions).")
+    last_touch_at: UtcDatetime | None
+    alerted_level: Level = Field(description="The level last announced on outreach.alerts.")
+    team_level: Level | None = Field(description="The whole team's level towards the contact, when it applies.")
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+STORE_DOWN: dict[int | str, dict[str, Any]] = {
+    503: {"model": Problem, "description": "The state store cannot be reached"}
+}
+
+
+def scoring_router(
+    store: StateStore, policies: PolicySet, identity_key: bytes, clock: Clock, state_lock: asyncio.Lock
+) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["scoring"])
+
+    @router.post(
+        "/check",
+        response_model=CheckResponse,
+        responses=STORE_DOWN,
+        summary="Would this touch be welcome? allow | warn | block, with reasons and the next welcome time",
+    )
+    async def check_touch(request: CheckRequest) -> CheckResponse:
+        sender = sender_id(request.sender, identity_key)
+        contact = contact_id(request.contact, identity_key)
+        state = await _loaded(store, contact_key(request.tenant, contact))
+        at = seconds(request.at or clock())
+        policy = policies.for_tenant(request.tenant)
+        verdict = check(ContactView(state, policy, request.contact.timezone), sender, at, request.channel)
+        CHECKS.labels(decision=verdict.decision.value).inc()
+        return CheckResponse(
+            decision=verdict.decision, sender_id=sender, contact_id=contact, **verdict.judgement.fields()
+        )
+
+    @router.get(
+        "/pairs/{tenant}/{sender_id}/{contact_id}",
+        response_model=PairSummary,
+        responses={404: {"model": Problem, "description": "Nothing is kept about this pair"}, **STORE_DOWN},
+        summary="A relationship as of now: level, rapport, reasons, next welcome time",
+    )
+    async def pair_summary(
+        tenant: str = Path(pattern=r"^[^\s:]+$"),
+        sender_id: str = Path(pattern=r"^[^\s:]+$"),
+        contact_id: str = Path(pattern=r"^[^\s:]+$"),
+    ) -> PairSummary:
+        state = await _loaded(store, contact_key(tenant, contact_id))
+        pair = state.pairs.get(sender_id)
+        if pair is None:
+            raise HTTPException(404, "nothing is kept about this sender and contact")
+        policy = policies.for_tenant(tenant)
+        at = max(seconds(clock()), pair.last_at)
+        view = ContactView(state, policy)
+        judgement = judge_pair(view, sender_id, at)
+        team = judge_team(view, at, judgement.next_allowed_at) if team_applies(state, policy) else None
+        return PairSummary(
+            tenant=tenant,
+            sender_id=sender_id,
+            contact_id=contact_id,
+            touches=len(pair.touches),
+            last_touch_at=instant(pair.last_at) if pair.touches else None,
+            alerted_level=pair.alerted,
+            team_level=None if team is None else team.level,
+            **judgement.fields(),
+        )
+
+    @router.delete(
+        "/contacts/{tenant}/{contact_id}",
+        status_code=204,
+        responses={404: {"model": Problem, "description": "Nothing is kept about this contact"}, **STORE_DOWN},
+        summary="Erase everything kept about a contact (right to be forgotten)",
+    )
+    async def erase_contact(
+        tenant: str = Path(pattern=r"^[^\s:]+$"), contact_id: str = Path(pattern=r"^[^\s:]+$")
+    ) -> Response:
+        async with state_lock:
+            try:
+                erased = await store.delete(contact_key(tenant, contact_id))
+            except StoreUnavailable as exc:
+                raise HTTPException(503, str(exc)) from None
+        if not erased:
+            raise HTTPException(404, "nothing is kept about this contact")
+        return Response(status_code=204)
+
+    return router
+
+
+async def _loaded(store: StateStore, key: str) -> ContactState:
+    try:
+        return (await store.load_many([key]))[key]
+    except StoreUnavailable as exc:
+        raise HTTPException(503, str(exc)) from None

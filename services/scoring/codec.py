@@ -1,0 +1,142 @@
+"""A compact binary form of `ContactState`, shared by every store so that a million pairs fit in memory.
+
+A touch is 14 bytes: event time (4, seconds from 2020), the event key (8), and one 16-bit code for channel,
+direction, kind, outcome and exemption. Layout, little-endian:
+
+    contact: version u8 · team level u8 · timezone (u16 length + UTF-8) · timezone time i32 · policy u32 · pairs u16
+    pair:    sender (u16 length + UTF-8) · level u8 · flags u8 · [floor i32 + u64] · [first engaged i32] · touches u8
+"""
+
+import logging
+import struct
+from functools import cache
+
+from schemas import Channel, Direction, Kind, Level, Outcome
+from services.scoring.history import ContactState, PairHistory
+from services.scoring.touches import Described, Touch, describe
+
+VERSION = 1
+EPOCH = 1_577_836_800  # 2020-01-01T00:00:00Z
+EARLIEST = EPOCH - 2**31 + 1
+LATEST = EPOCH + 2**31 - 1
+
+_TOUCH = struct.Struct("<iQH")
+_FLOOR = struct.Struct("<iQ")
+_I32 = struct.Struct("<i")
+_U16 = struct.Struct("<H")
+_U32 = struct.Struct("<I")
+_CHANNELS = list(Channel)
+_DIRECTIONS = list(Direction)
+_KINDS = list(Kind)
+_OUTCOMES: list[Outcome | None] = [None, *Outcome]
+_LEVELS = list(Level)
+_HAS_FLOOR = 1
+_HAS_FIRST = 2
+
+log = logging.getLogger("rapport_guard.scoring")
+
+
+class CorruptState(ValueError):
+    """Stored bytes this version cannot read."""
+
+
+def _code(touch: Touch) -> int:
+    return (
+        _CHANNELS.index(touch.channel)
+        | _DIRECTIONS.index(touch.direction) << 3
+        | _KINDS.index(touch.kind) << 4
+        | _OUTCOMES.index(touch.outcome) << 7
+        | int(touch.exempt) << 10
+    )
+
+
+@cache
+def _fields(code: int) -> Described:
+    return describe(
+        _CHANNELS[code & 7],
+        _DIRECTIONS[code >> 3 & 1],
+        _KINDS[code >> 4 & 7],
+        _OUTCOMES[code >> 7 & 7],
+        bool(code >> 10 & 1),
+    )
+
+
+def _text(value: str) -> bytes:
+    raw = value.encode()
+    return _U16.pack(len(raw)) + raw
+
+
+def encode(state: ContactState) -> bytes:
+    """Canonical: the same state always encodes to the same bytes (senders sorted)."""
+    parts = [
+        bytes((VERSION, _LEVELS.index(state.team_alerted))),
+        _text(state.timezone or ""),
+        _I32.pack(state.timezone_at - EPOCH),
+        _U32.pack(state.policy_mark),
+        _U16.pack(len(state.pairs)),
+    ]
+    for sender_id, pair in sorted(state.pairs.items()):
+        flags = (_HAS_FLOOR if pair.floor is not None else 0) | (_HAS_FIRST if pair.first_engaged_at is not None else 0)
+        parts += (_text(sender_id), bytes((_LEVELS.index(pair.alerted), flags)))
+        if pair.floor is not None:
+            parts.append(_FLOOR.pack(pair.floor[0] - EPOCH, pair.floor[1]))
+        if pair.first_engaged_at is not None:
+            parts.append(_I32.pack(pair.first_engaged_at - EPOCH))
+        parts.append(bytes((len(pair.touches),)))
+        parts += (_TOUCH.pack(touch.at - EPOCH, touch.key, _code(touch)) for touch in pair.touches)
+    return b"".join(parts)
+
+
+def decode(blob: bytes) -> ContactState:
+    try:
+        return _decode(memoryview(blob))
+    except (IndexError, struct.error, UnicodeDecodeError) as exc:
+        raise CorruptState(f"unreadable contact state: {exc}") from None
+
+
+def restore(blob: bytes | None) -> ContactState:
+    """A stored state, or an empty one for a contact never seen; unreadable bytes start the contact afresh
+    rather than stall its partition forever."""
+    if blob is None:
+        return ContactState()
+    try:
+        return decode(blob)
+    except CorruptState:
+        log.exception("unreadable state for one contact; starting it afresh")
+        return ContactState()
+
+
+def _decode(view: memoryview) -> ContactState:
+    if view[0] != VERSION:
+        raise CorruptState(f"state format {view[0]} is not {VERSION}")
+    state = ContactState(team_alerted=_LEVELS[view[1]])
+    (size,) = _U16.unpack_from(view, 2)
+    state.timezone = bytes(view[4 : 4 + size]).decode() or None
+    offset = 4 + size
+    state.timezone_at = _I32.unpack_from(view, offset)[0] + EPOCH
+    (state.policy_mark,) = _U32.unpack_from(view, offset + 4)
+    (count,) = _U16.unpack_from(view, offset + 8)
+    offset += 10
+    for _ in range(count):
+        (size,) = _U16.unpack_from(view, offset)
+        sender_id = bytes(view[offset + 2 : offset + 2 + size]).decode()
+        offset += 2 + size
+        pair = PairHistory(alerted=_LEVELS[view[offset]])
+        flags = view[offset + 1]
+        offset += 2
+        if flags & _HAS_FLOOR:
+            floor_at, floor_key = _FLOOR.unpack_from(view, offset)
+            pair.floor = (floor_at + EPOCH, floor_key)
+            offset += _FLOOR.size
+        if flags & _HAS_FIRST:
+            pair.first_engaged_at = _I32.unpack_from(view, offset)[0] + EPOCH
+            offset += 4
+        touches = view[offset]
+        offset += 1
+        end = offset + touches * _TOUCH.size
+        pair.touches = [
+            Touch(at + EPOCH, key, *_fields(code)) for at, key, code in _TOUCH.iter_unpack(view[offset:end])
+        ]
+        offset = end
+        state.pairs[sender_id] = pair
+    return state

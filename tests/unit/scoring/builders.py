@@ -1,0 +1,63 @@
+"""Small builders for outreach stories, so a test reads like the behaviour it protects."""
+
+from datetime import UTC, datetime, timedelta
+
+from schemas import Channel, Direction, Kind, Outcome, OutreachEvent, Source
+from services.scoring.history import ContactState, place
+from services.scoring.policy import Policy
+from services.scoring.touches import seconds, touch_from_event
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+"""A Monday, 09:00 UTC (10:00 in Berlin)."""
+DAY = timedelta(days=1)
+
+
+def event(
+    n: int | str,
+    at: datetime,
+    *,
+    sender: str = "rep-1",
+    contact: str = "c-1",
+    tenant: str = "acme",
+    channel: Channel = Channel.EMAIL,
+    direction: Direction = Direction.OUTBOUND,
+    kind: Kind | None = None,
+    outcome: Outcome | None = None,
+    category: str | None = None,
+    timezone: str | None = None,
+) -> OutreachEvent:
+    if kind is None:
+        kind = Kind.REPLY if direction is Direction.INBOUND else Kind.CALL if "phone" in channel else Kind.MESSAGE
+    return OutreachEvent(
+        event_id=f"e-{n}",
+        tenant=tenant,
+        source=Source.GENERIC,
+        occurred_at=at,
+        received_at=at + timedelta(minutes=1),
+        sender_id=sender,
+        contact_id=contact,
+        contact_timezone=timezone,
+        channel=channel,
+        direction=direction,
+        kind=kind,
+        outcome=outcome,
+        category=category,
+    )
+
+
+def reply(n: int | str, at: datetime, **kwargs: object) -> OutreachEvent:
+    return event(n, at, direction=Direction.INBOUND, **kwargs)  # type: ignore[arg-type]
+
+
+def emails(count: int, every: timedelta, *, start: datetime = T0, sender: str = "rep-1") -> list[OutreachEvent]:
+    return [event(f"{sender}-{n}", start + n * every, sender=sender) for n in range(count)]
+
+
+def state_of(events: list[OutreachEvent], policy: Policy | None = None) -> ContactState:
+    """Place every event into one contact's state, the way the processor does before judging."""
+    policy = policy or Policy()
+    state = ContactState()
+    for item in events:
+        state.note_timezone(item.contact_timezone, seconds(item.occurred_at))
+        place(state, item.sender_id, touch_from_event(item, policy), policy)
+    return state

@@ -1,0 +1,120 @@
+"""Stream semantics without Kafka: idempotency, event-time placement, alerts only on level changes."""
+
+from datetime import timedelta
+
+from schemas import AlertLevel, Level, OutreachEvent, Scope
+from services.scoring.policy_file import PolicySet
+from services.scoring.processor import Outputs, Processor, event_problem
+from services.scoring.store_memory import MemoryStore
+from tests.unit.scoring.builders import DAY, T0, emails, event, reply
+
+NOW = T0 + 60 * DAY
+
+
+def processor() -> Processor:
+    return Processor(MemoryStore(expire_after=10**9), PolicySet())
+
+
+async def deliver(target: Processor, *batches: list[OutreachEvent]) -> list[Outputs]:
+    results = []
+    for batch in batches:
+        outputs, states = await target.process(batch, NOW)
+        await target.save(states)
+        results.append(outputs)
+    return results
+
+
+async def test_redelivered_events_change_nothing_and_alert_once() -> None:
+    scorer = processor()
+    events = emails(3, 2 * DAY)
+    first, again = await deliver(scorer, events, events)
+    assert [(a.level, a.scope, a.sender_id) for a in first.alerts] == [(AlertLevel.WATCH, Scope.PAIR, "rep-1")]
+    assert [s.level for s in first.scores] == [Level.OK, Level.OK, Level.WATCH]
+    assert (again.scored, again.alerts, again.duplicates) == ([], [], 3)
+
+
+async def test_alert_ids_are_deterministic_so_a_replay_after_a_crash_is_recognisable() -> None:
+    events = emails(3, 2 * DAY)
+    [one] = await deliver(processor(), events)
+    [other] = await deliver(processor(), events)
+    assert [a.alert_id for a in one.alerts] == [a.alert_id for a in other.alerts]
+
+
+async def test_levels_that_do_not_change_raise_no_alert() -> None:
+    [outputs] = await deliver(processor(), emails(6, 7 * DAY))
+    levels = [s.level for s in outputs.scores]
+    changes = [level for previous, level in zip([Level.OK, *levels], levels, strict=False) if level != previous]
+    assert [a.level.value for a in outputs.alerts] == [level.value for level in changes]
+    assert len(outputs.alerts) < len(outputs.scores)
+
+
+async def test_a_late_event_is_placed_by_event_time() -> None:
+    scorer = processor()
+    early, middle, late = emails(3, 2 * DAY)
+    [first] = await deliver(scorer, [early, late])
+    assert [s.level for s in first.scores] == [Level.OK, Level.OK]
+    [second] = await deliver(scorer, [middle])
+    [score] = second.scores
+    assert score.level is Level.OK, "judged as of its own time: the third e-mail had not been sent yet"
+    assert [(a.level, a.event_id) for a in second.alerts] == [(AlertLevel.WATCH, middle.event_id)]
+
+
+async def test_a_reply_after_the_cool_down_resolves_the_alert() -> None:
+    scorer = processor()
+    [pressure] = await deliver(scorer, emails(3, 2 * DAY))
+    assert [a.level for a in pressure.alerts] == [AlertLevel.WATCH]
+    [answered] = await deliver(scorer, [reply("r", T0 + 20 * DAY)])
+    [resolved] = answered.alerts
+    assert (resolved.level, resolved.previous_level, resolved.next_allowed_at) == (
+        AlertLevel.RESOLVED,
+        Level.WATCH,
+        None,
+    )
+
+
+async def test_a_calm_touch_inside_the_cool_down_keeps_the_level() -> None:
+    scorer = processor()
+    await deliver(scorer, emails(3, 2 * DAY))
+    [calm] = await deliver(scorer, [event("calm", T0 + 7 * DAY, category="support")])
+    assert calm.alerts == []
+    assert calm.scores[0].level is Level.WATCH, "four days after the watched touch: still inside the cool-down"
+
+
+async def test_a_pause_longer_than_the_cool_down_resolves_on_the_next_touch() -> None:
+    scorer = processor()
+    await deliver(scorer, emails(3, 2 * DAY))
+    [later] = await deliver(scorer, [event("later", T0 + 70 * DAY)])
+    assert [a.level for a in later.alerts] == [AlertLevel.RESOLVED]
+
+
+async def test_the_team_rule_alerts_for_the_team_with_no_sender() -> None:
+    colleagues = sorted(
+        (
+            event(f"{rep}-{n}", T0 + n * timedelta(days=3.5) + rep * timedelta(hours=5), sender=f"rep-{rep}")
+            for rep in range(5)
+            for n in range(2)
+        ),
+        key=lambda item: item.occurred_at,
+    )
+    [outputs] = await deliver(processor(), colleagues)
+    team = [a for a in outputs.alerts if a.scope is Scope.TEAM]
+    assert team
+    assert all(a.sender_id is None for a in team)
+    assert [a for a in outputs.alerts if a.scope is Scope.PAIR] == []
+    assert {r.rule for r in team[-1].reasons} >= {"team_volume", "team_unanswered_streak"}
+
+
+async def test_an_unknown_time_zone_or_a_future_event_cannot_be_scored() -> None:
+    assert event_problem(event(1, T0, timezone="Mars/Olympus")) is not None
+    future = event(2, T0).model_copy(update={"received_at": T0 - 3 * DAY})
+    assert event_problem(future) == ("occurred_in_future", "occurred_at: more than a day after the event was received")
+    assert event_problem(event(3, T0, timezone="Europe/Berlin")) is None
+
+
+async def test_state_is_bounded_per_pair() -> None:
+    scorer = processor()
+    await deliver(scorer, emails(50, timedelta(hours=6)))
+    state = (await scorer.store.load_many(["acme:c-1"]))["acme:c-1"]
+    assert len(state.pairs["rep-1"].touches) == 32
+    [again] = await deliver(scorer, emails(50, timedelta(hours=6)))
+    assert (again.scored, again.duplicates) == ([], 50), "forgotten touches are still recognised as seen"

@@ -1,0 +1,167 @@
+"""Properties a sceptic would ask for, checked over many generated histories (hypothesis)."""
+
+import random
+from datetime import timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from schemas import Channel, Direction, Kind, Outcome, OutreachEvent, Source
+from services.scoring.codec import encode
+from services.scoring.engine import ContactView, verdict
+from services.scoring.policy import Policy
+from services.scoring.policy_file import PolicySet
+from services.scoring.processor import Processor
+from services.scoring.store_memory import MemoryStore
+from services.scoring.touches import instant, seconds
+from tests.unit.scoring.builders import T0, state_of
+
+POLICY = Policy()
+ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney", "America/Los_Angeles"]
+MINUTE = 60
+
+
+@st.composite
+def touches(draw: st.DrawFn, senders: int = 3, most: int = 40, span_days: int = 60) -> list[OutreachEvent]:
+    """One contact's history: several senders, every channel, replies, exemptions, in random event-time order."""
+    zone = draw(st.sampled_from(ZONES))
+    count = draw(st.integers(min_value=0, max_value=most))
+    events = []
+    for n in range(count):
+        direction = draw(st.sampled_from([Direction.OUTBOUND] * 4 + [Direction.INBOUND]))
+        channel = draw(st.sampled_from(list(Channel)))
+        kind = draw(st.sampled_from(list(Kind)))
+        events.append(
+            OutreachEvent(
+                event_id=f"e-{n}",
+                tenant="acme",
+                source=Source.GENERIC,
+                occurred_at=T0 + timedelta(minutes=draw(st.integers(0, span_days * 24 * 60))),
+                received_at=T0 + timedelta(days=span_days + 1),
+                sender_id=f"rep-{draw(st.integers(0, senders - 1))}",
+                contact_id="c-1",
+                contact_timezone=zone,
+                channel=channel,
+                direction=direction,
+                kind=kind,
+                outcome=draw(st.sampled_from([None, None, *Outcome])),
+                category=draw(st.sampled_from([None, None, None, "transactional"])),
+            )
+        )
+    return events
+
+
+def breaches_at(events: list[OutreachEvent], sender: str, at: int, channel: Channel) -> list[str]:
+    pair, team = ContactView(state_of(events), POLICY).considered(sender, at, channel, as_of=at)
+    return [breach.rule for breach in pair.breaches() + ([] if team is None else team.breaches())]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    history=touches(),
+    sender=st.sampled_from(["rep-0", "rep-1", "rep-9"]),
+    channel=st.sampled_from(list(Channel)),
+    wait=st.integers(0, 20 * 24 * 60),
+)
+def test_a_touch_at_next_allowed_at_breaks_no_rule_and_a_minute_earlier_breaks_one(
+    history: list[OutreachEvent], sender: str, channel: Channel, wait: int
+) -> None:
+    latest = max((seconds(item.occurred_at) for item in history), default=seconds(T0))
+    at = latest + wait * MINUTE
+    allowed = ContactView(state_of(history), POLICY).next_allowed_at(sender, at, channel)
+    assert allowed is not None
+    assert allowed >= at
+    assert breaches_at(history, sender, allowed, channel) == []
+    if allowed - MINUTE >= at:
+        assert breaches_at(history, sender, allowed - MINUTE, channel) != []
+
+
+def final_state(batches: list[list[OutreachEvent]]) -> dict[str, bytes]:
+    store = MemoryStore(expire_after=10**9)
+    processor = Processor(store, PolicySet())
+
+    async def run() -> None:
+        for batch in batches:
+            _, states = await processor.process(batch, instant(seconds(T0)))
+            await processor.save(states)
+
+    import asyncio
+
+    asyncio.run(run())
+    return {key: encode(state) for key, state in asyncio.run(store.load_many(["acme:c-1"])).items()}
+
+
+def in_batches(events: list[OutreachEvent], rng: random.Random) -> list[list[OutreachEvent]]:
+    batches, rest = [], list(events)
+    while rest:
+        size = rng.randint(1, 6)
+        batches.append(rest[:size])
+        rest = rest[size:]
+    return batches
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(history=touches(most=45), seed=st.integers(0, 2**32))
+def test_shuffled_and_duplicated_delivery_ends_in_the_state_of_in_order_delivery(
+    history: list[OutreachEvent], seed: int
+) -> None:
+    rng = random.Random(seed)
+    in_order = sorted(history, key=lambda item: item.occurred_at)
+    redelivered = history + rng.sample(history, k=len(history) // 2)
+    rng.shuffle(redelivered)
+    assert final_state(in_batches(redelivered, rng)) == final_state([in_order])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    history=touches(),
+    sender=st.sampled_from(["rep-0", "rep-1"]),
+    channel=st.sampled_from(list(Channel)),
+    engaged=st.tuples(
+        st.sampled_from(["rep-0", "rep-1", "rep-2"]),
+        st.sampled_from([Kind.REPLY, Kind.MESSAGE, Kind.MEETING, Kind.CALL]),
+        st.integers(0, 60 * 24 * 60),
+    ),
+    wait=st.integers(0, 10 * 24 * 60),
+)
+def test_rapport_only_ever_loosens_limits(
+    history: list[OutreachEvent], sender: str, channel: Channel, engaged: tuple[str, Kind, int], wait: int
+) -> None:
+    """One more engagement by the contact never tightens a limit, adds a broken rule, or delays the next touch."""
+    replier, kind, engaged_at = engaged
+    engagement = OutreachEvent(
+        event_id="engagement",
+        tenant="acme",
+        source=Source.GENERIC,
+        occurred_at=T0 + timedelta(minutes=engaged_at),
+        received_at=T0,
+        sender_id=replier,
+        contact_id="c-1",
+        channel=Channel.EMAIL,
+        direction=Direction.INBOUND,
+        kind=kind,
+    )
+    at = seconds(max([item.occurred_at for item in history] + [engagement.occurred_at])) + wait * MINUTE
+    before, after = ContactView(state_of(history), POLICY), ContactView(state_of([*history, engagement]), POLICY)
+    judged = [
+        [None if situation is None else verdict(situation) for situation in view.considered(sender, at, channel, at)]
+        for view in (before, after)
+    ]
+    for old, new in zip(*judged, strict=True):
+        if old is None or new is None:
+            assert new is None or not new.breaches
+            continue
+        assert new.rapport.score >= old.rapport.score
+        assert new.score <= old.score
+        old_limits = {(breach.rule, breach.window): breach.limit for breach in old.breaches}
+        for breach in new.breaches:
+            rule = (breach.rule, breach.window)
+            assert rule in old_limits, f"{breach.rule} broken only after the contact engaged"
+            if breach.rule.endswith("min_gap"):
+                assert breach.limit <= old_limits[rule], "a minimum gap may only shrink"
+            else:
+                assert breach.limit >= old_limits[rule], f"{breach.rule} may only grow"
+    later, sooner = before.next_allowed_at(sender, at, channel), after.next_allowed_at(sender, at, channel)
+    assert later is not None
+    assert sooner is not None
+    assert sooner <= later

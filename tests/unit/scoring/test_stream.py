@@ -1,0 +1,157 @@
+"""The scoring stream on FastStream's in-memory broker: what lands on which topic, with which headers."""
+
+import json
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+
+import pytest
+from aiokafka import ConsumerRecord
+from faststream.kafka import KafkaBroker, TestKafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from schemas import Alert, OutreachEvent, PairScore
+from services.scoring.history import ContactState
+from services.scoring.policy_file import PolicySet
+from services.scoring.processor import Processor
+from services.scoring.settings import ScoringSettings
+from services.scoring.state import StoreUnavailable
+from services.scoring.store_memory import MemoryStore
+from services.scoring.stream import ScoringStream
+from tests.unit.scoring.builders import DAY, T0, emails, event
+
+NOW = T0 + 30 * DAY
+
+
+class UnreachableStore(MemoryStore):
+    async def load_many(self, contact_keys: Sequence[str]) -> dict[str, ContactState]:
+        raise StoreUnavailable("redis: ConnectionError")
+
+    async def save_many(self, states: Mapping[str, ContactState]) -> None:
+        raise StoreUnavailable("redis: ConnectionError")
+
+    async def delete(self, contact_key: str) -> bool:
+        raise StoreUnavailable("redis: ConnectionError")
+
+
+Received = dict[str, list[tuple[bytes, dict[str, str]]]]
+
+
+async def _undecoded(_: KafkaMessage) -> None:
+    """Tests read the raw bytes and headers themselves."""
+
+
+def wired(store: MemoryStore) -> tuple[KafkaBroker, ScoringSettings, ScoringStream, Received]:
+    broker = KafkaBroker()
+    settings = ScoringSettings.model_construct(scoring_retry_seconds=0.01)
+    stream = ScoringStream(broker, settings, Processor(store, PolicySet()), lambda: NOW)
+    received: Received = {}
+    for name, topic in (
+        ("scores", settings.topic_scores),
+        ("alerts", settings.topic_alerts),
+        ("dlq", settings.topic_events_dlq),
+    ):
+        received[name] = []
+        broker.subscriber(topic, decoder=_undecoded)(_keeper(received[name]))
+    return broker, settings, stream, received
+
+
+def _keeper(seen: list[tuple[bytes, dict[str, str]]]) -> Callable[[KafkaMessage], Awaitable[None]]:
+    async def keep(message: KafkaMessage) -> None:
+        seen.append((message.body, dict(message.headers)))
+
+    return keep
+
+
+def scores(received: Received) -> list[PairScore]:
+    return [PairScore.model_validate_json(body) for body, _ in received["scores"]]
+
+
+def alerts(received: Received) -> list[Alert]:
+    return [Alert.model_validate_json(body) for body, _ in received["alerts"]]
+
+
+async def test_scores_every_event_alerts_on_the_change_and_dead_letters_what_it_cannot_read() -> None:
+    broker, settings, _, received = wired(MemoryStore(expire_after=10**9))
+    async with TestKafkaBroker(broker) as test_broker:
+        await test_broker.publish(b"{not json", settings.topic_events, key=b"acme:c-1")
+        strange = event("tz", T0, timezone="Mars/Olympus")
+        await test_broker.publish(json.loads(strange.model_dump_json()), settings.topic_events, key=b"acme:c-1")
+        for item in emails(3, 2 * DAY):
+            await test_broker.publish(json.loads(item.model_dump_json()), settings.topic_events, key=b"acme:c-1")
+
+    assert [s.level for s in scores(received)] == ["ok", "ok", "watch"]
+    assert [a.level for a in alerts(received)] == ["watch"]
+    assert received["dlq"][0][0] == b"{not json"
+    reasons = [headers["dlq_error"] for _, headers in received["dlq"]]
+    assert reasons == ["invalid_event", "unknown_timezone"]
+
+
+async def test_alerts_carry_cloudevents_headers() -> None:
+    broker, settings, _, received = wired(MemoryStore(expire_after=10**9))
+    async with TestKafkaBroker(broker) as test_broker:
+        for item in emails(3, 2 * DAY):
+            await test_broker.publish(json.loads(item.model_dump_json()), settings.topic_events, key=b"acme:c-1")
+    [(body, headers)] = received["alerts"]
+    alert = Alert.model_validate_json(body)
+    assert headers["ce_id"] == alert.alert_id
+    assert headers["ce_specversion"] == "1.0"
+    assert headers["ce_type"] == "io.rapportguard.alert.watch"
+    assert headers["ce_source"] == "rapport-guard/scoring"
+    assert headers["ce_subject"] == "acme:c-1"
+    assert headers["ce_time"] == NOW.isoformat().replace("+00:00", "Z")
+
+
+class Delivery:
+    """A consumed batch as FastStream hands it over: the records, and whether it was committed or rewound."""
+
+    def __init__(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        self.raw_message = tuple(records)
+        self.outcome: str | None = None
+
+    async def ack(self) -> None:
+        self.outcome = "committed"
+
+    async def nack(self) -> None:
+        self.outcome = "rewound"
+
+
+def records_of(events: list[OutreachEvent]) -> list[ConsumerRecord[bytes, bytes]]:
+    return [
+        ConsumerRecord("outreach.events", 0, offset, 0, 0, b"acme:c-1", item.model_dump_json().encode(), None, 0, 0, [])
+        for offset, item in enumerate(events)
+    ]
+
+
+async def test_an_unreachable_store_commits_nothing_publishes_nothing_and_reports_itself() -> None:
+    broker, _, stream, received = wired(UnreachableStore(expire_after=10**9))
+    async with TestKafkaBroker(broker):
+        batch = Delivery(records_of(emails(3, 2 * DAY)))
+        await stream.on_batch(batch)  # type: ignore[arg-type]
+    assert batch.outcome == "rewound"
+    assert received["scores"] == received["alerts"] == received["dlq"] == []
+    assert stream.store_problem == "state store unavailable: redis: ConnectionError"
+
+
+async def test_once_the_store_answers_again_the_same_batch_is_scored_and_committed() -> None:
+    store = UnreachableStore(expire_after=10**9)
+    broker, _, stream, received = wired(store)
+    records = records_of(emails(3, 2 * DAY))
+    async with TestKafkaBroker(broker):
+        await stream.on_batch(Delivery(records))  # type: ignore[arg-type]
+        store.__class__ = MemoryStore
+        retried = Delivery(records)
+        await stream.on_batch(retried)  # type: ignore[arg-type]
+    assert retried.outcome == "committed"
+    assert stream.store_problem is None
+    assert [s.level for s in scores(received)] == ["ok", "ok", "watch"]
+
+
+@pytest.mark.parametrize("garbage", [b"", b"[]", b'{"event_id": "x"}'])
+async def test_any_unreadable_record_is_dead_lettered_with_its_position(garbage: bytes) -> None:
+    broker, settings, _, received = wired(MemoryStore(expire_after=10**9))
+    async with TestKafkaBroker(broker) as test_broker:
+        await test_broker.publish(garbage, settings.topic_events, key=b"acme:c-1")
+    [(body, headers)] = received["dlq"]
+    assert body == garbage
+    assert headers["dlq_error"] == "invalid_event"
+    assert headers["dlq_topic"] == settings.topic_events
+    assert headers["dlq_service"] == "scoring"
