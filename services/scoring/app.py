@@ -32,7 +32,15 @@ def create_app(settings: ScoringSettings) -> FastAPI:
         restorer = MemoryStateRestorer(
             settings.kafka_bootstrap_servers, settings.scoring_group_id, processor, utc_now, state_lock
         )
-    stream = ScoringStream(broker, settings, processor, utc_now, state_lock=state_lock, listener=restorer)
+    stream = ScoringStream(
+        broker,
+        settings,
+        processor,
+        utc_now,
+        state_lock=state_lock,
+        listener=restorer,
+        ready=None if restorer is None else restorer.ready,
+    )
     connection = BrokerConnection(broker)
 
     async def readiness() -> str | None:
@@ -40,8 +48,8 @@ def create_app(settings: ScoringSettings) -> FastAPI:
             await store.ping()
         except StoreUnavailable as exc:
             return f"state store unavailable: {exc}"
-        if restorer is not None and restorer.restoring:
-            return "rebuilding the memory store from outreach.events"
+        if restorer is not None and not restorer.ready.is_set():
+            return "memory store not rebuilt yet (waiting for partitions, or replaying outreach.events)"
         return stream.store_problem or await connection.problem()
 
     @asynccontextmanager

@@ -40,26 +40,33 @@ class MemoryStateRestorer(ConsumerRebalanceListener):  # type: ignore[misc]
         self.processor = processor
         self.clock = clock
         self.lock = lock
-        self.restoring = False
+        self.ready = asyncio.Event()
+        """Set while the store holds every assigned partition's committed history; the stream waits for it,
+        because aiokafka fetches newly assigned partitions while this listener still runs."""
 
     async def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
-        """Nothing to hand over: whoever takes a partition rebuilds it from the topic."""
+        """Nothing to hand over (whoever takes a partition rebuilds it); hold scoring until the next assignment."""
+        self.ready.clear()
 
     async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        self.ready.clear()
         partitions = list(assigned)
-        if not partitions:
-            return
-        self.restoring = True
         started = time.monotonic()
-        try:
-            targets = await self._committed(partitions)
-            restored = await self._replay(targets) if targets else 0
-        finally:
-            self.restoring = False
+        while True:
+            try:
+                restored = await self._restore(partitions)
+                break
+            except Exception:  # aiokafka would swallow it and let scoring start on a half-empty store
+                log.exception("restoring the memory store failed; trying again")
+                await asyncio.sleep(1)
+        self.ready.set()
         if restored:
-            log.info(
-                "restored %d events of %d partitions in %.1f s", restored, len(targets), time.monotonic() - started
-            )
+            took = time.monotonic() - started
+            log.info("restored %d events of %d partitions in %.1f s", restored, len(partitions), took)
+
+    async def _restore(self, partitions: list[TopicPartition]) -> int:
+        targets = await self._committed(partitions) if partitions else {}
+        return await self._replay(targets) if targets else 0
 
     async def _committed(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
         """The group's committed offset per partition, where there is one (replay stops short of it)."""
@@ -75,29 +82,34 @@ class MemoryStateRestorer(ConsumerRebalanceListener):  # type: ignore[misc]
         reader = AIOKafkaConsumer(bootstrap_servers=self.bootstrap.split(","), enable_auto_commit=False)
         await reader.start()
         try:
-            reader.assign(list(targets))
-            await reader.seek_to_beginning(*targets)
-            pending = {tp for tp in targets if await reader.position(tp) < targets[tp]}
-            restored = 0
-            while pending:
-                batches = await reader.getmany(*pending, timeout_ms=1000, max_records=2000)
-                events = []
-                for tp, records in batches.items():
-                    for record in records:
-                        if record.offset < targets[tp]:
-                            events.extend(_parsed(record.value))
-                for tp in list(pending):
-                    if await reader.position(tp) >= targets[tp]:
-                        pending.discard(tp)
-                if events:
-                    async with self.lock:
-                        _, states = await self.processor.process(events, self.clock())
-                        await self.processor.save(states)
-                    restored += len(events)
-            metrics.RESTORED.inc(restored)
-            return restored
+            async with self.lock:
+                return await self._read_into_store(reader, targets)
         finally:
             await reader.stop()
+
+    async def _read_into_store(self, reader: AIOKafkaConsumer, targets: dict[TopicPartition, int]) -> int:
+        reader.assign(list(targets))
+        await reader.seek_to_beginning(*targets)
+        pending = {tp for tp in targets if await reader.position(tp) < targets[tp]}
+        restored = 0
+        while pending:
+            batches = await reader.getmany(*pending, timeout_ms=1000, max_records=2000)
+            events = [
+                event
+                for tp, records in batches.items()
+                for record in records
+                if record.offset < targets[tp]
+                for event in _parsed(record.value)
+            ]
+            for tp in list(pending):
+                if await reader.position(tp) >= targets[tp]:
+                    pending.discard(tp)
+            if events:
+                _, states = await self.processor.process(events, self.clock())
+                await self.processor.save(states)
+                restored += len(events)
+        metrics.RESTORED.inc(restored)
+        return restored
 
 
 def _parsed(value: bytes | None) -> list[OutreachEvent]:

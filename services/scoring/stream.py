@@ -60,12 +60,15 @@ class ScoringStream:
         *,
         state_lock: asyncio.Lock | None = None,
         listener: ConsumerRebalanceListener | None = None,
+        ready: asyncio.Event | None = None,
     ) -> None:
         self.settings = settings
         self.processor = processor
         self.clock = clock
         self.state_lock = state_lock or asyncio.Lock()
         self.store_problem: str | None = None
+        self.ready = ready
+        """When given, scoring waits for it before each batch (the memory store is being rebuilt meanwhile)."""
         self.scores = broker.publisher(
             settings.topic_scores, schema=PairScore, description="One judgement of a relationship per scored event."
         )
@@ -93,6 +96,8 @@ class ScoringStream:
         )(self.on_batch)
 
     async def on_batch(self, msg: KafkaMessage) -> None:
+        if self.ready is not None:
+            await self.ready.wait()
         started = time.perf_counter()
         raw = msg.raw_message
         records: tuple[Record, ...] = tuple(raw) if isinstance(raw, tuple | list) else (raw,)
