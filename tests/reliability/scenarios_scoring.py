@@ -221,8 +221,10 @@ async def scoring_scaled_out(bootstrap: str, workdir: Path, events_count: int) -
                     stack.secret,
                     events,
                     delivery,
+                    batch_size=100,
+                    concurrency=2,
                     retry_until_accepted=True,
-                    pause=lambda: 0.02,
+                    pause=lambda: 0.15,
                 )
             )
             for n in (2, 3):
@@ -232,6 +234,7 @@ async def scoring_scaled_out(bootstrap: str, workdir: Path, events_count: int) -
                 await asyncio.to_thread(replica.wait_ready)
                 replicas.append(replica)
             await asyncio.sleep(3)
+            mid_stream = not posting.done()
             await asyncio.to_thread(first.stop)
             await posting
             survivor = replicas[1]
@@ -250,6 +253,7 @@ async def scoring_scaled_out(bootstrap: str, workdir: Path, events_count: int) -
     finally:
         redis.destroy()
     result.figures["replicas at most"] = 3
+    result.check("the first replica stopped while events were still arriving", mid_stream)
     result.figures["pre-send checks that differ between replicas"] = answers
     result.must_be_zero("pre-send checks that differ between replicas")
     return result
@@ -293,11 +297,14 @@ async def store_outage(bootstrap: str, workdir: Path, events_count: int, outage_
                     stack.secret,
                     events,
                     delivery,
+                    batch_size=100,
+                    concurrency=2,
                     retry_until_accepted=True,
-                    pause=lambda: 0.02,
+                    pause=lambda: 0.15,
                 )
             )
             await asyncio.sleep(3)
+            mid_stream = not posting.done()
             await asyncio.to_thread(redis.stop)
             down_at = time.monotonic()
             not_ready = await readyz_becomes(f"{stack.url('scoring')}/readyz", 503, wait_seconds=30)
@@ -318,6 +325,7 @@ async def store_outage(bootstrap: str, workdir: Path, events_count: int, outage_
     finally:
         redis.destroy()
     result.figures["store outage seconds"] = round(outage, 1)
+    result.check("Redis stopped while events were still arriving", mid_stream)
     result.check("scoring's /readyz answered 503 while Redis was down", not_ready)
     result.check("scoring's /readyz answered 200 after Redis came back", ready_again)
     return result
