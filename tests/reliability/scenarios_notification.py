@@ -39,6 +39,7 @@ async def notification_killed(bootstrap: str, workdir: Path, alerts_count: int, 
     ]
     to_crm = {delivery_id(a.alert_id, "crm") for a in alerts if a.level is AlertLevel.NUISANCE}
     to_nowhere = {a.alert_id for a in alerts if a.level is AlertLevel.WATCH}
+    await asyncio.to_thread(workdir.mkdir, parents=True, exist_ok=True)
     with running(webhook_receiver(secret)) as crm:
         routing = workdir / "routing.json"
         routing.write_text(
