@@ -50,7 +50,7 @@ class Report:
             lines.append(f"\n[{'PASS' if scenario.ok else 'FAIL'}] {scenario.name} ({scenario.seconds:.0f} s)")
             for name, value in scenario.figures.items():
                 shown = f"{value:.1f}" if isinstance(value, float) else str(value)
-                lines.append(f"    {name:<34} {shown:>10}")
+                lines.append(f"    {name:<42} {shown:>10}")
             for check in scenario.checks:
                 mark = "ok " if check.ok else "NOT"
                 lines.append(f"    {mark} {check.name}" + (f"  ({check.detail})" if check.detail else ""))

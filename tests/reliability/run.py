@@ -16,6 +16,8 @@ from tests.harness.apache_kafka import ApacheKafka, java_available
 from tests.reliability.report import Report, ScenarioResult
 from tests.reliability.scenarios_ingestion import broker_outage, ingestion_killed
 from tests.reliability.scenarios_input import hostile_webhooks, poison_on_topic
+from tests.reliability.scenarios_notification import notification_killed
+from tests.reliability.scenarios_scoring import scoring_killed, scoring_scaled_out, store_outage
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO_LIMIT_SECONDS = 900
@@ -42,6 +44,10 @@ async def run_all(kafka: ApacheKafka, workdir: Path) -> Report:
         ("broker outage", lambda: broker_outage(workdir / "bo", 20_000, outage_seconds=10)),
         ("poison", lambda: poison_on_topic(kafka.bootstrap, workdir / "po", good_count=200)),
         ("hostile webhooks", lambda: hostile_webhooks(kafka.bootstrap, workdir / "hw", fuzz_cases)),
+        ("scoring crash", lambda: scoring_killed(kafka.bootstrap, workdir / "sk", events, kills=4)),
+        ("scale-out", lambda: scoring_scaled_out(kafka.bootstrap, workdir / "so", 20_000)),
+        ("store outage", lambda: store_outage(kafka.bootstrap, workdir / "ro", 10_000, outage_seconds=8)),
+        ("notification crash", lambda: notification_killed(kafka.bootstrap, workdir / "nk", 1000, kills=4)),
     ]
     for name, make in plan:
         report.scenarios.append(await bounded(name, make))
@@ -56,8 +62,6 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="rg-reliability-") as tmp:
             workdir = Path(tmp)
-            for sub in ("ik", "bo", "po", "hw"):
-                (workdir / sub).mkdir()
             report = asyncio.run(run_all(kafka, workdir))
     finally:
         kafka.destroy()

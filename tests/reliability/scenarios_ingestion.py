@@ -6,11 +6,9 @@ import secrets
 import time
 from pathlib import Path
 
-import httpx
-
 from tests.harness.apache_kafka import ApacheKafka
 from tests.reliability.report import ScenarioResult
-from tests.reliability.traffic import Delivery, event_ids_on, make_events, post_events, stack_running
+from tests.reliability.traffic import Delivery, event_ids_on, make_events, post_events, readyz_becomes, stack_running
 
 
 async def ingestion_killed(bootstrap: str, workdir: Path, events_count: int, kills: int) -> ScenarioResult:
@@ -76,11 +74,11 @@ async def broker_outage(workdir: Path, events_count: int, outage_seconds: float)
             await asyncio.sleep(3)
             await asyncio.to_thread(kafka.stop)
             down_at = time.monotonic()
-            readyz_failed = await _readyz_turns(ready_url, 503, wait_seconds=30)
+            readyz_failed = await readyz_becomes(ready_url, 503, wait_seconds=30)
             await asyncio.sleep(max(0.0, outage_seconds - (time.monotonic() - down_at)))
             up_at = time.monotonic()
             await asyncio.to_thread(kafka.start)
-            readyz_recovered = await _readyz_turns(ready_url, 200, wait_seconds=60)
+            readyz_recovered = await readyz_becomes(ready_url, 200, wait_seconds=60)
             await posting
             while_down = delivery.statuses_between(down_at, up_at)
         scored = await event_ids_on(kafka.bootstrap, "outreach.scores", delivery.accepted, wait_seconds=180)
@@ -103,16 +101,3 @@ async def broker_outage(workdir: Path, events_count: int, outage_seconds: float)
     finally:
         kafka.destroy()
     return result
-
-
-async def _readyz_turns(url: str, status: int, wait_seconds: float) -> bool:
-    deadline = time.monotonic() + wait_seconds
-    async with httpx.AsyncClient(timeout=5) as client:
-        while time.monotonic() < deadline:
-            try:
-                if (await client.get(url)).status_code == status:
-                    return True
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.2)
-    return False

@@ -18,6 +18,9 @@ from services.devstack.topic_reader import open_reader
 from services.runtime.standard_webhooks import decode_secret, signed_headers
 from tests.harness.stack import Stack, running_stack
 
+UNTHROTTLED = {"TENANT_RATE_LIMIT_PER_SECOND": "1000000", "TENANT_RATE_LIMIT_BURST": "1000000"}
+"""The scenarios push one tenant far past a CRM's rate on purpose; the per-tenant limit is not what they test."""
+
 CHANNELS = ["email", "email", "email", "phone_work", "phone_mobile", "sms", "linkedin"]
 
 
@@ -137,9 +140,24 @@ async def event_ids_on(bootstrap: str, topic: str, expected: set[str], wait_seco
 @asynccontextmanager
 async def stack_running(bootstrap: str, workdir: Path, names: tuple[str, ...], **env: str) -> AsyncIterator[Stack]:
     """`running_stack` for async scenarios: its blocking start and stop run in a worker thread."""
-    manager = running_stack(bootstrap, workdir, names, **env)
+    await asyncio.to_thread(workdir.mkdir, parents=True, exist_ok=True)
+    manager = running_stack(bootstrap, workdir, names, **(UNTHROTTLED | env))
     stack = await asyncio.to_thread(manager.__enter__)
     try:
         yield stack
     finally:
         await asyncio.to_thread(manager.__exit__, None, None, None)
+
+
+async def readyz_becomes(url: str, status: int, wait_seconds: float) -> bool:
+    """Whether `/readyz` answers `status` within `wait_seconds`."""
+    deadline = time.monotonic() + wait_seconds
+    async with httpx.AsyncClient(timeout=5) as client:
+        while time.monotonic() < deadline:
+            try:
+                if (await client.get(url)).status_code == status:
+                    return True
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.2)
+    return False
