@@ -45,7 +45,11 @@ class MemoryDedupe:
 
     async def seen(self, keys: Sequence[str], now: float) -> set[str]:
         self._expire(now)
-        return {key for key in keys if any(key in bucket for bucket in self._buckets.values())}
+        wanted = set(keys)
+        found: set[str] = set()
+        for bucket in self._buckets.values():
+            found |= bucket.keys() & wanted
+        return found
 
     async def mark(self, keys: Sequence[str], now: float) -> None:
         self._expire(now)

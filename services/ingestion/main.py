@@ -1,5 +1,7 @@
 """`rapport-ingestion`: run the ingestion service."""
 
+import gc
+
 import uvicorn
 
 from services.ingestion.app import create_app
@@ -10,8 +12,13 @@ from services.runtime.logs import configure_logging
 def main() -> None:
     settings = IngestionSettings.load()
     configure_logging(settings.log_level)
+    app = create_app(settings)
+    # Everything built so far lives as long as the process: keep it out of the collector's full passes, which
+    # otherwise walk the whole FastAPI/pydantic/aiokafka heap every few hundred requests (~40 ms each).
+    gc.collect()
+    gc.freeze()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.ingest_host,
         port=settings.ingest_port,
         log_level="warning",

@@ -100,8 +100,9 @@ class Intake:
 
     @staticmethod
     def _answer(source: Source, results: list[ItemResult]) -> Answer:
-        for status, count in Counter(result.status for result in results).items():
+        counts = Counter(result.status for result in results)
+        for status, count in counts.items():
             EVENTS.labels(source=source, result=status).inc(count)
-        outcome = BatchResult.of(results)
+        outcome = BatchResult.of(results, counts)
         every_item_invalid = outcome.rejected == len(results)
         return Answer(422 if every_item_invalid else 202, outcome)

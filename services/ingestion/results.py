@@ -1,5 +1,6 @@
 """What the webhook endpoints answer, item by item."""
 
+from collections.abc import Mapping
 from enum import StrEnum
 
 from pydantic import BaseModel
@@ -28,15 +29,13 @@ class BatchResult(BaseModel):
     results: list[ItemResult]
 
     @classmethod
-    def of(cls, results: list[ItemResult]) -> "BatchResult":
-        def count(status: ItemStatus) -> int:
-            return sum(1 for result in results if result.status is status)
-
+    def of(cls, results: list[ItemResult], counts: Mapping[ItemStatus, int]) -> "BatchResult":
+        """`counts` is how many `results` have each status (the caller counts them once, for its metrics too)."""
         return cls(
-            accepted=count(ItemStatus.ACCEPTED),
-            duplicate=count(ItemStatus.DUPLICATE),
-            rejected=count(ItemStatus.REJECTED),
-            ignored=count(ItemStatus.IGNORED),
+            accepted=counts.get(ItemStatus.ACCEPTED, 0),
+            duplicate=counts.get(ItemStatus.DUPLICATE, 0),
+            rejected=counts.get(ItemStatus.REJECTED, 0),
+            ignored=counts.get(ItemStatus.IGNORED, 0),
             results=results,
         )
 
