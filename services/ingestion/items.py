@@ -9,8 +9,10 @@ from schemas import OutreachEvent
 from services.ingestion.results import ItemResult, ItemStatus
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Item:
+    """Not frozen: a frozen dataclass costs three times as much to make, once per event, and nothing changes these."""
+
     index: int
     event_id: str | None
     event: OutreachEvent | None = None
