@@ -73,7 +73,7 @@ class Intake:
     def _rate_limit(self, events: list[OutreachEvent]) -> None:
         if not events:
             return
-        retry_after = self.limiter.take(Counter(event.tenant for event in events), time.monotonic())
+        retry_after = self.limiter.take(Counter([event.tenant for event in events]), time.monotonic())
         if retry_after is not None:
             raise Refusal(
                 429,
