@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 from enum import StrEnum
+from typing import TypedDict
 
 from pydantic import BaseModel
 
@@ -21,6 +22,15 @@ class ItemResult(BaseModel):
     reason: str | None = None
 
 
+class ItemFields(TypedDict):
+    """An `ItemResult` before validation: a batch's results are validated in one call, not one model at a time."""
+
+    index: int
+    event_id: str | None
+    status: ItemStatus
+    reason: str | None
+
+
 class BatchResult(BaseModel):
     accepted: int
     duplicate: int
@@ -29,14 +39,16 @@ class BatchResult(BaseModel):
     results: list[ItemResult]
 
     @classmethod
-    def of(cls, results: list[ItemResult], counts: Mapping[ItemStatus, int]) -> "BatchResult":
+    def of(cls, results: list[ItemFields], counts: Mapping[ItemStatus, int]) -> "BatchResult":
         """`counts` is how many `results` have each status (the caller counts them once, for its metrics too)."""
-        return cls(
-            accepted=counts.get(ItemStatus.ACCEPTED, 0),
-            duplicate=counts.get(ItemStatus.DUPLICATE, 0),
-            rejected=counts.get(ItemStatus.REJECTED, 0),
-            ignored=counts.get(ItemStatus.IGNORED, 0),
-            results=results,
+        return cls.model_validate(
+            {
+                "accepted": counts.get(ItemStatus.ACCEPTED, 0),
+                "duplicate": counts.get(ItemStatus.DUPLICATE, 0),
+                "rejected": counts.get(ItemStatus.REJECTED, 0),
+                "ignored": counts.get(ItemStatus.IGNORED, 0),
+                "results": results,
+            }
         )
 
 
