@@ -245,7 +245,7 @@ def open_dedupe(settings: IngestionSettings) -> DedupeStore:
 def create_app(settings: IngestionSettings) -> FastAPI:
     broker = build_broker(settings, "ingestion", MAX_BATCH_BYTES)
     connection = BrokerConnection(broker)
-    sink = KafkaEventSink(broker, settings.topic_events, settings.publish_timeout_seconds)
+    sink = KafkaEventSink(broker, settings.topic_events, settings.publish_timeout_seconds, MAX_BATCH_BYTES)
     dedupe = open_dedupe(settings)
 
     @asynccontextmanager

@@ -1,61 +1,54 @@
-"""Requests in flight share record batches, and each is answered only once every batch holding its records is in.
+"""Requests in flight share a round of record batches, and each is answered only once its round is acknowledged.
 
-A stand-in for aiokafka's producer hands out real record batches and plays its sender: it takes a batch (which
-closes it) and acknowledges or fails it when the test says so. Real Kafka: tests/integration/test_ingestion_publishing.
+FastStream's batch publisher is replaced by a recorder that hands back the futures aiokafka would, so the test
+decides when the broker acknowledges. Real Kafka: tests/integration/test_ingestion_publishing.py.
 """
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
-from aiokafka.producer.message_accumulator import BatchBuilder
-from aiokafka.record.default_records import DefaultRecordBatch
-from faststream.kafka import KafkaBroker
+from faststream.kafka import KafkaBroker, KafkaPublishMessage
 
 from schemas import Channel, Direction, Kind, OutreachEvent, Source
-from services.ingestion import publisher
 from services.ingestion.partitioning import partition_for
 from services.ingestion.publisher import BrokerUnavailable, KafkaEventSink
 
 PARTITIONS = 3
 
 
-class Producer:
-    def __init__(self, batch_bytes: int = 1_000_000) -> None:
-        self.batch_bytes = batch_bytes
-        self.queued: list[tuple[int, BatchBuilder, asyncio.Future[None]]] = []
+class Broker:
+    """What the sink's batch publisher was asked to send, and the acknowledgement each batch waits for."""
 
-    async def partitions_for(self, topic: str) -> set[int]:
-        return set(range(PARTITIONS))
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, list[bytes], asyncio.Future[None]]] = []
+        self.event_ids: dict[int, list[str]] = {}
 
-    def create_batch(self) -> BatchBuilder:
-        return BatchBuilder(self.batch_bytes, 0)
-
-    async def send_batch(self, batch: BatchBuilder, topic: str, *, partition: int) -> asyncio.Future[None]:
-        delivered = asyncio.get_running_loop().create_future()
-        self.queued.append((partition, batch, delivered))
-        return delivered
+    async def publish(self, *records: KafkaPublishMessage, partition: int, **_: Any) -> asyncio.Future[None]:
+        acknowledged = asyncio.get_running_loop().create_future()
+        self.sent.append((partition, [record.key for record in records], acknowledged))
+        for record in records:
+            event = OutreachEvent.model_validate_json(record.body)
+            self.event_ids.setdefault(partition, []).append(event.event_id)
+        return acknowledged
 
     def take(self) -> list[tuple[int, list[bytes], asyncio.Future[None]]]:
-        """What the sender sends now: every queued batch, closed, with the keys of its records."""
-        taken = [(partition, keys(batch._build()), delivered) for partition, batch, delivered in self.queued]
-        self.queued.clear()
+        taken, self.sent = self.sent, []
         return taken
 
 
-def keys(buffer: bytes) -> list[bytes]:
-    return [record.key or b"" for record in DefaultRecordBatch(bytearray(buffer))]
+def sink(broker: Broker, timeout_seconds: float = 5, max_batch_bytes: int = 262_144) -> KafkaEventSink:
+    events = KafkaEventSink(
+        KafkaBroker("localhost:9092", logger=None), "outreach.events", timeout_seconds, max_batch_bytes
+    )
+    events.publisher.publish = broker.publish  # type: ignore[method-assign]
 
+    async def partitions() -> int:
+        return PARTITIONS
 
-@pytest.fixture
-def producer(monkeypatch: pytest.MonkeyPatch) -> Producer:
-    fake = Producer()
-    monkeypatch.setattr(publisher, "connected_producer", lambda broker: fake)
-    return fake
-
-
-def sink() -> KafkaEventSink:
-    return KafkaEventSink(KafkaBroker("localhost:9092", logger=None), "outreach.events", timeout_seconds=5)
+    events._read_partition_count = partitions  # type: ignore[method-assign]
+    return events
 
 
 def touches(contacts: list[str]) -> list[OutreachEvent]:
@@ -78,85 +71,84 @@ def touches(contacts: list[str]) -> list[OutreachEvent]:
 
 
 async def settle() -> None:
-    """Let every task that can run do so (each batch's hand-over waits for the previous one's)."""
-    for _ in range(50):
+    for _ in range(20):
         await asyncio.sleep(0)
 
 
-async def test_requests_in_flight_share_a_batch_per_partition_and_wait_for_its_acknowledgement(
-    producer: Producer,
-) -> None:
-    events = sink()
-    first = asyncio.create_task(events.publish(touches(["c1", "c2", "c3", "c4"])))
-    second = asyncio.create_task(events.publish(touches(["c2", "c5"])))
-    await settle()
-    sent = producer.take()
-    assert not first.done()
-    assert not second.done()
-
-    batches = {partition: batch_keys for partition, batch_keys, _ in sent}
-    assert len(sent) == len(batches), "one batch per partition for both requests"
-    for partition, batch_keys in batches.items():
-        assert all(partition_for(key, PARTITIONS) == partition for key in batch_keys)
-    everything = sorted(key for batch_keys in batches.values() for key in batch_keys)
-    assert everything == sorted(f"acme:{c}".encode() for c in ["c1", "c2", "c3", "c4", "c2", "c5"])
-
-    for _, _, delivered in sent[:-1]:
-        delivered.set_result(None)
-    await settle()
-    assert not (first.done() and second.done()), "answered before every batch was acknowledged"
-    sent[-1][2].set_result(None)
-    await asyncio.gather(first, second)
-
-
-async def test_records_after_the_sender_took_a_batch_go_into_the_next_one(producer: Producer) -> None:
-    events = sink()
+async def test_requests_gathered_meanwhile_go_in_the_next_round_and_wait_for_all_of_it() -> None:
+    broker = Broker()
+    events = sink(broker)
     first = asyncio.create_task(events.publish(touches(["c1"])))
     await settle()
-    [(partition, batch_keys, delivered)] = producer.take()
-    later = asyncio.create_task(events.publish(touches(["c1"])))
+    [(_, _, first_round)] = broker.take()
+
+    second = asyncio.create_task(events.publish(touches(["c1", "c2", "c3", "c4"])))
+    third = asyncio.create_task(events.publish(touches(["c2", "c5"])))
     await settle()
-    [(again, later_keys, later_delivered)] = producer.take()
-    assert (again, batch_keys, later_keys) == (partition, [b"acme:c1"], [b"acme:c1"])
-    delivered.set_result(None)
+    assert broker.take() == [], "a round went out before the previous one was acknowledged"
+    first_round.set_result(None)
     await first
-    assert not later.done()
-    later_delivered.set_result(None)
-    await later
 
-
-async def test_a_full_batch_is_followed_by_another_on_the_same_partition(monkeypatch: pytest.MonkeyPatch) -> None:
-    small = Producer(batch_bytes=2_000)
-    monkeypatch.setattr(publisher, "connected_producer", lambda broker: small)
-    request = asyncio.create_task(sink().publish(touches(["same"] * 20)))
     await settle()
-    sent = small.take()
-    assert len(sent) > 1
-    assert {partition for partition, _, _ in sent} == {partition_for(b"acme:same", PARTITIONS)}
-    assert sum(len(batch_keys) for _, batch_keys, _ in sent) == 20
-    for _, _, delivered in sent:
-        delivered.set_result(None)
+    next_round = broker.take()
+    batches = {partition: keys for partition, keys, _ in next_round}
+    assert len(next_round) == len(batches), "one batch per partition for both requests"
+    for partition, keys in batches.items():
+        assert all(partition_for(key, PARTITIONS) == partition for key in keys)
+    assert sorted(key for keys in batches.values() for key in keys) == sorted(
+        f"acme:{contact}".encode() for contact in ["c1", "c2", "c3", "c4", "c2", "c5"]
+    )
+    for _, _, acknowledged in next_round[:-1]:
+        acknowledged.set_result(None)
+    await settle()
+    assert not second.done()
+    assert not third.done()
+    next_round[-1][2].set_result(None)
+    await asyncio.gather(second, third)
+
+
+async def test_a_contacts_records_keep_their_order() -> None:
+    broker = Broker()
+    request = asyncio.create_task(sink(broker).publish(touches(["same", "other", "same", "same"])))
+    await settle()
+    same = partition_for(b"acme:same", PARTITIONS)
+    assert [event_id for event_id in broker.event_ids[same] if event_id != "e-1"] == ["e-0", "e-2", "e-3"]
+    for _, _, acknowledged in broker.take():
+        acknowledged.set_result(None)
     await request
 
 
-async def test_a_failed_batch_fails_its_requests_and_the_next_request_gets_a_new_batch(producer: Producer) -> None:
-    events = sink()
+async def test_a_partitions_records_over_the_batch_size_go_in_several_batches() -> None:
+    broker = Broker()
+    request = asyncio.create_task(sink(broker, max_batch_bytes=2_000).publish(touches(["same"] * 20)))
+    await settle()
+    sent = broker.take()
+    assert len(sent) > 1
+    assert {partition for partition, _, _ in sent} == {partition_for(b"acme:same", PARTITIONS)}
+    assert sum(len(keys) for _, keys, _ in sent) == 20
+    for _, _, acknowledged in sent:
+        acknowledged.set_result(None)
+    await request
+
+
+async def test_a_failed_round_fails_its_requests_and_the_next_request_starts_a_new_one() -> None:
+    broker = Broker()
+    events = sink(broker)
     failing = asyncio.create_task(events.publish(touches(["c1"])))
     await settle()
-    [(_, _, delivered)] = producer.take()
-    delivered.set_exception(ConnectionError("broker gone"))
+    [(_, _, acknowledged)] = broker.take()
+    acknowledged.set_exception(ConnectionError("broker gone"))
     with pytest.raises(BrokerUnavailable, match="ConnectionError"):
         await failing
 
     retry = asyncio.create_task(events.publish(touches(["c1"])))
     await settle()
-    [(_, batch_keys, delivered)] = producer.take()
-    assert batch_keys == [b"acme:c1"]
-    delivered.set_result(None)
+    [(_, keys, acknowledged)] = broker.take()
+    assert keys == [b"acme:c1"]
+    acknowledged.set_result(None)
     await retry
 
 
-async def test_no_acknowledgement_in_time_is_broker_unavailable(producer: Producer) -> None:
-    events = KafkaEventSink(KafkaBroker("localhost:9092", logger=None), "outreach.events", timeout_seconds=0.05)
+async def test_no_acknowledgement_in_time_is_broker_unavailable() -> None:
     with pytest.raises(BrokerUnavailable, match="TimeoutError"):
-        await events.publish(touches(["c1"]))
+        await sink(Broker(), timeout_seconds=0.05).publish(touches(["c1"]))
