@@ -4,28 +4,24 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Final
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION: Final = 1
 
 
 def _require_utc(value: datetime) -> datetime:
     """Event time decides everything, so a naive time would be a silent guess."""
+    if value.tzinfo is UTC:
+        return value
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("must carry a timezone offset, e.g. 2026-11-02T09:30:00Z")
     return value.astimezone(UTC)
 
 
-def _rfc3339(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+UtcDatetime = Annotated[datetime, AfterValidator(_require_utc)]
+"""A timezone-aware instant, normalised to UTC, so that pydantic writes it as RFC 3339 with `Z`.
 
-
-UtcDatetime = Annotated[
-    datetime,
-    AfterValidator(_require_utc),
-    PlainSerializer(_rfc3339, return_type=str, when_used="json"),
-]
-"""A timezone-aware instant, normalised to UTC and written as RFC 3339 with `Z`."""
+pydantic's own serialiser, not a Python one: that was ~2 µs of every message ingestion sends."""
 
 Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\s:]+$")]
 """A CRM record id or pseudonym: no whitespace and no `:` (the contact key separator)."""

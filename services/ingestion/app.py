@@ -22,7 +22,7 @@ from services.ingestion.items import Item
 from services.ingestion.metrics import WEBHOOKS_RECEIVED, WEBHOOKS_REJECTED
 from services.ingestion.openapi import RESPONSES, SOAP_RESPONSES, document_bodies, request_parameters
 from services.ingestion.pipeline import Answer, Intake, Refusal
-from services.ingestion.publisher import EventSink, KafkaEventSink
+from services.ingestion.publisher import MAX_BATCH_BYTES, EventSink, KafkaEventSink
 from services.ingestion.rate_limit import TenantRateLimiter
 from services.ingestion.results import Problem
 from services.ingestion.settings import IngestionSettings
@@ -82,7 +82,8 @@ def build_app(
                 status_code=refusal.status,
                 headers=retry_after(refusal),
             )
-        return JSONResponse(answer.result.model_dump(exclude_none=True), status_code=answer.status)
+        body = answer.result.model_dump_json(exclude_none=True)
+        return Response(body, status_code=answer.status, media_type="application/json")
 
     json_routes = (
         (Source.GENERIC, readers.generic, 'One event, or {"events": [...]}, signed with Standard Webhooks'),
@@ -244,9 +245,9 @@ def open_dedupe(settings: IngestionSettings) -> DedupeStore:
 
 
 def create_app(settings: IngestionSettings) -> FastAPI:
-    broker = build_broker(settings, "ingestion")
+    broker = build_broker(settings, "ingestion", MAX_BATCH_BYTES)
     connection = BrokerConnection(broker)
-    sink = KafkaEventSink(broker, settings.topic_events, settings.publish_timeout_seconds)
+    sink = KafkaEventSink(broker, settings.topic_events, settings.publish_timeout_seconds, MAX_BATCH_BYTES)
     dedupe = open_dedupe(settings)
 
     @asynccontextmanager

@@ -45,15 +45,18 @@ class MemoryDedupe:
 
     async def seen(self, keys: Sequence[str], now: float) -> set[str]:
         self._expire(now)
-        return {key for key in keys if any(key in bucket for bucket in self._buckets.values())}
+        wanted = set(keys)
+        found: set[str] = set()
+        for bucket in self._buckets.values():
+            found |= bucket.keys() & wanted
+        return found
 
     async def mark(self, keys: Sequence[str], now: float) -> None:
         self._expire(now)
         bucket = self._buckets.setdefault(int(now // self.bucket_seconds), {})
-        for key in keys:
-            if key not in bucket:
-                bucket[key] = None
-                self._size += 1
+        before = len(bucket)
+        bucket.update(dict.fromkeys(keys))
+        self._size += len(bucket) - before
         self._evict_over_cap()
 
     async def close(self) -> None:

@@ -16,7 +16,7 @@ from services.ingestion.items import Item
 from services.ingestion.metrics import EVENTS, EVENTS_PUBLISHED, PUBLISH_DURATION
 from services.ingestion.publisher import BrokerUnavailable, EventSink
 from services.ingestion.rate_limit import TenantRateLimiter
-from services.ingestion.results import BatchResult, ItemResult, ItemStatus
+from services.ingestion.results import BatchResult, ItemFields, ItemStatus
 
 log = logging.getLogger("rapport_guard.ingestion")
 
@@ -73,7 +73,7 @@ class Intake:
     def _rate_limit(self, events: list[OutreachEvent]) -> None:
         if not events:
             return
-        retry_after = self.limiter.take(Counter(event.tenant for event in events), time.monotonic())
+        retry_after = self.limiter.take(Counter([event.tenant for event in events]), time.monotonic())
         if retry_after is not None:
             raise Refusal(
                 429,
@@ -99,9 +99,10 @@ class Intake:
             PUBLISH_DURATION.observe(time.perf_counter() - started)
 
     @staticmethod
-    def _answer(source: Source, results: list[ItemResult]) -> Answer:
-        for status, count in Counter(result.status for result in results).items():
+    def _answer(source: Source, results: list[ItemFields]) -> Answer:
+        counts = Counter([result["status"] for result in results])
+        for status, count in counts.items():
             EVENTS.labels(source=source, result=status).inc(count)
-        outcome = BatchResult.of(results)
+        outcome = BatchResult.of(results, counts)
         every_item_invalid = outcome.rejected == len(results)
         return Answer(422 if every_item_invalid else 202, outcome)

@@ -1,6 +1,8 @@
 """What the webhook endpoints answer, item by item."""
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import TypedDict
 
 from pydantic import BaseModel
 
@@ -20,6 +22,15 @@ class ItemResult(BaseModel):
     reason: str | None = None
 
 
+class ItemFields(TypedDict):
+    """An `ItemResult` before validation: a batch's results are validated in one call, not one model at a time."""
+
+    index: int
+    event_id: str | None
+    status: ItemStatus
+    reason: str | None
+
+
 class BatchResult(BaseModel):
     accepted: int
     duplicate: int
@@ -28,16 +39,16 @@ class BatchResult(BaseModel):
     results: list[ItemResult]
 
     @classmethod
-    def of(cls, results: list[ItemResult]) -> "BatchResult":
-        def count(status: ItemStatus) -> int:
-            return sum(1 for result in results if result.status is status)
-
-        return cls(
-            accepted=count(ItemStatus.ACCEPTED),
-            duplicate=count(ItemStatus.DUPLICATE),
-            rejected=count(ItemStatus.REJECTED),
-            ignored=count(ItemStatus.IGNORED),
-            results=results,
+    def of(cls, results: list[ItemFields], counts: Mapping[ItemStatus, int]) -> "BatchResult":
+        """`counts` is how many `results` have each status (the caller counts them once, for its metrics too)."""
+        return cls.model_validate(
+            {
+                "accepted": counts.get(ItemStatus.ACCEPTED, 0),
+                "duplicate": counts.get(ItemStatus.DUPLICATE, 0),
+                "rejected": counts.get(ItemStatus.REJECTED, 0),
+                "ignored": counts.get(ItemStatus.IGNORED, 0),
+                "results": results,
+            }
         )
 
 

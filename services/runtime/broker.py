@@ -7,17 +7,24 @@ from prometheus_client import REGISTRY
 from services.runtime.consumer_lag import CONSUMER_LAG
 from services.runtime.settings import ServiceSettings
 
+DEFAULT_MAX_BATCH_BYTES = 16_384
+"""aiokafka's default record batch size per partition."""
 
-def build_broker(settings: ServiceSettings, service: str) -> KafkaBroker:
+
+def build_broker(
+    settings: ServiceSettings, service: str, max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES
+) -> KafkaBroker:
     """A broker that needs neither idempotent nor transactional producers (the embedded broker has neither).
 
     Its messages are counted and timed by FastStream's Prometheus middleware (`faststream_*`, app_name = service)
-    and its consumers' lag is reported as `rapport_consumer_lag`.
+    and its consumers' lag is reported as `rapport_consumer_lag`. `max_batch_bytes` bounds one record batch per
+    partition; ingestion raises it to send many events at once.
     """
     broker = KafkaBroker(
         settings.kafka_bootstrap_servers.split(","),
         client_id=f"{settings.kafka_client_id}-{service}",
         request_timeout_ms=settings.kafka_request_timeout_ms,
+        max_batch_size=max_batch_bytes,
         enable_idempotence=False,
         acks="all",
         logger=None,

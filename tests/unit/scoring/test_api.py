@@ -6,9 +6,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
-from schemas import Source
+from schemas import OutreachEvent, Source
 from services.identity.parties import Contact, contact_id
-from services.ingestion.generic import GenericEvent, to_outreach_event
+from services.ingestion.generic import GenericEvent, outreach_fields
 from services.scoring.api import scoring_router
 from services.scoring.app import create_app
 from services.scoring.policy_file import PolicySet
@@ -102,7 +102,7 @@ def test_people_named_by_email_are_the_same_people_the_webhooks_counted() -> Non
             "kind": "message",
         }
     )
-    event = to_outreach_event(webhook, KEY, T0)
+    event = OutreachEvent.model_validate(outreach_fields(webhook, KEY, T0))
     assert event.source is Source.GENERIC
     store = stored([event, event.model_copy(update={"event_id": "crm-2", "occurred_at": T0 + 2 * DAY})])
     body = {"tenant": "acme", "sender": {"email": "sam@example.org"}, "contact": {"email": "dana@example.org"}}
