@@ -1,38 +1,49 @@
 """Ingestion under fire: killed mid-stream, and the broker gone mid-stream."""
 
 import asyncio
-import random
 import secrets
 import time
 from pathlib import Path
 
+from services.runtime.topics import create_topics
 from tests.harness.apache_kafka import ApacheKafka
 from tests.reliability.report import ScenarioResult
-from tests.reliability.traffic import Delivery, event_ids_on, make_events, post_events, readyz_becomes, stack_running
+from tests.reliability.traffic import (
+    Delivery,
+    event_ids_on,
+    make_events,
+    post_events,
+    readyz_becomes,
+    stack_running,
+    topics,
+)
 
 
 async def ingestion_killed(bootstrap: str, workdir: Path, events_count: int, kills: int) -> ScenarioResult:
     """Every event answered 202 is on outreach.events, however often ingestion dies."""
     result = ScenarioResult("ingestion SIGKILLed while taking webhooks: every 202 is on the topic")
-    rng = random.Random(11)
     events = make_events(f"ik{secrets.token_hex(3)}", events_count, contacts=2000, senders=50)
     delivery = Delivery()
-    async with stack_running(bootstrap, workdir, ("ingestion",)) as stack:
+    env = topics(f"ik{secrets.token_hex(3)}")
+    await create_topics(bootstrap, list(env.values()), 6)
+    async with stack_running(bootstrap, workdir, ("ingestion",), **env) as stack:
         ingestion = stack.processes["ingestion"]
         posting = asyncio.create_task(
-            post_events(stack.url("ingestion"), stack.secret, events, delivery, retry_until_accepted=True)
+            post_events(
+                stack.url("ingestion"), stack.secret, events, delivery, retry_until_accepted=True, pause=lambda: 0.01
+            )
         )
         survived = 0
+        marks = [len(events) * (n + 1) // (kills + 1) for n in range(kills)]
         while not posting.done() and survived < kills:
-            await asyncio.sleep(rng.uniform(0.3, 2.0))
-            if posting.done():
-                break
-            ingestion.kill()
-            ingestion.start()
-            await asyncio.to_thread(ingestion.wait_ready)
-            survived += 1
+            if len(delivery.accepted) >= marks[survived]:
+                ingestion.kill()
+                ingestion.start()
+                await asyncio.to_thread(ingestion.wait_ready)
+                survived += 1
+            await asyncio.sleep(0.02)
         await posting
-    on_topic = await event_ids_on(bootstrap, "outreach.events", delivery.accepted, wait_seconds=120)
+    on_topic = await event_ids_on(bootstrap, env["TOPIC_EVENTS"], delivery.accepted, wait_seconds=120)
     lost = delivery.accepted - on_topic.keys()
     result.figures |= {
         "events sent": len(events),

@@ -17,9 +17,10 @@ from hypothesis import strategies as st
 from schemas import Channel, Direction, Kind, OutreachEvent, Source
 from services.devstack.topic_reader import open_reader
 from services.runtime.standard_webhooks import decode_secret, signed_headers
+from services.runtime.topics import create_topics
 from tests.harness.stack import Stack
 from tests.reliability.report import ScenarioResult
-from tests.reliability.traffic import event_ids_on, make_events, stack_running
+from tests.reliability.traffic import event_ids_on, make_events, stack_running, topics
 
 POISON: list[tuple[str, bytes]] = [
     ("not json", b"\x00\xffnot json at all"),
@@ -53,25 +54,27 @@ async def poison_on_topic(bootstrap: str, workdir: Path, good_count: int) -> Sce
     result = ScenarioResult("poison put straight on outreach.events: dead-lettered with reasons, good ones flow")
     run_id = f"po{secrets.token_hex(3)}"
     markers = {f"{run_id}-{name}": value for name, value in POISON}
-    async with stack_running(bootstrap, workdir, ("scoring",)) as stack:
+    env = topics(run_id)
+    await create_topics(bootstrap, list(env.values()), 3)
+    async with stack_running(bootstrap, workdir, ("scoring",), **env) as stack:
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, max_request_size=2_000_000)
         await producer.start()
         try:
             for n in range(good_count):
                 event = good_event(run_id, n)
                 await producer.send_and_wait(
-                    "outreach.events", event.model_dump_json().encode(), key=event.contact_key.encode()
+                    env["TOPIC_EVENTS"], event.model_dump_json().encode(), key=event.contact_key.encode()
                 )
                 if n % max(1, good_count // len(markers)) == 0 and markers:
                     marker, value = markers.popitem()
-                    await producer.send_and_wait("outreach.events", value, key=marker.encode())
+                    await producer.send_and_wait(env["TOPIC_EVENTS"], value, key=marker.encode())
             for marker, value in markers.items():
-                await producer.send_and_wait("outreach.events", value, key=marker.encode())
+                await producer.send_and_wait(env["TOPIC_EVENTS"], value, key=marker.encode())
         finally:
             await producer.stop()
         good_ids = {f"{run_id}-good-{n}" for n in range(good_count)}
-        scored = await event_ids_on(bootstrap, "outreach.scores", good_ids, wait_seconds=120)
-        dead = await _dead_letters(bootstrap, run_id, len(POISON), wait_seconds=60)
+        scored = await event_ids_on(bootstrap, env["TOPIC_SCORES"], good_ids, wait_seconds=120)
+        dead = await _dead_letters(bootstrap, env["TOPIC_EVENTS_DLQ"], run_id, len(POISON), wait_seconds=60)
         async with httpx.AsyncClient(timeout=5) as client:
             scoring_ready = (await client.get(f"{stack.url('scoring')}/readyz")).status_code == 200
     with_reason = sum(1 for headers in dead.values() if headers.get("dlq_error"))
@@ -90,8 +93,10 @@ async def poison_on_topic(bootstrap: str, workdir: Path, good_count: int) -> Sce
     return result
 
 
-async def _dead_letters(bootstrap: str, run_id: str, expected: int, wait_seconds: float) -> dict[str, dict[str, str]]:
-    consumer = await open_reader(bootstrap, "outreach.events.dlq", "beginning")
+async def _dead_letters(
+    bootstrap: str, topic: str, run_id: str, expected: int, wait_seconds: float
+) -> dict[str, dict[str, str]]:
+    consumer = await open_reader(bootstrap, topic, "beginning")
     found: dict[str, dict[str, str]] = {}
     try:
         deadline = time.monotonic() + wait_seconds
@@ -168,11 +173,13 @@ def fuzz_webhooks(stack: Stack, cases: int) -> tuple[Counter[str], list[str]]:
 async def hostile_webhooks(bootstrap: str, workdir: Path, cases: int) -> ScenarioResult:
     """Fuzzed requests cause no 5xx and no crash; forged, stale and replayed requests add nothing."""
     result = ScenarioResult("fuzzed, forged, stale and replayed webhooks: no 5xx, nothing let through")
-    async with stack_running(bootstrap, workdir, ("ingestion",)) as stack:
+    env = topics(f"hw{secrets.token_hex(3)}")
+    await create_topics(bootstrap, list(env.values()), 3)
+    async with stack_running(bootstrap, workdir, ("ingestion",), **env) as stack:
         statuses, failures = await asyncio.to_thread(fuzz_webhooks, stack, cases)
         alive = stack.processes["ingestion"].process is not None and stack.processes["ingestion"].process.poll() is None
         forged, stale, replay_first, replay_again, event_id = _forged_stale_replayed(stack)
-    on_topic = await event_ids_on(bootstrap, "outreach.events", {event_id}, wait_seconds=30)
+    on_topic = await event_ids_on(bootstrap, env["TOPIC_EVENTS"], {event_id}, wait_seconds=30)
     result.figures |= {
         "fuzz cases": sum(statuses.values()),
         "fuzz 5xx or connection errors": len(failures),

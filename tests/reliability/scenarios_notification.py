@@ -11,15 +11,16 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
 
-from schemas import AlertLevel, contact_key
+from schemas import Alert, AlertLevel, contact_key
 from services.devstack.embedded_broker import free_port
 from services.devstack.topic_reader import open_reader
 from services.notification.notifier import delivery_id
+from services.runtime.topics import create_topics
 from tests.harness.alerts import make_alert
 from tests.harness.receivers import delivery_ids, running, webhook_receiver
 from tests.harness.stack import new_secret
 from tests.reliability.report import ScenarioResult
-from tests.reliability.traffic import stack_running
+from tests.reliability.traffic import stack_running, topics
 
 
 async def notification_killed(bootstrap: str, workdir: Path, alerts_count: int, kills: int) -> ScenarioResult:
@@ -53,7 +54,7 @@ async def notification_killed(bootstrap: str, workdir: Path, alerts_count: int, 
                 }
             )
         )
-        env = {
+        env = topics(tenant) | {
             "NOTIFY_ROUTING_FILE": str(routing),
             "NOTIFY_MAX_ATTEMPTS": "2",
             "NOTIFY_BACKOFF_INITIAL_SECONDS": "0.05",
@@ -61,8 +62,9 @@ async def notification_killed(bootstrap: str, workdir: Path, alerts_count: int, 
             "NOTIFY_ATTEMPT_TIMEOUT_SECONDS": "5",
             "NOTIFICATION_GROUP_ID": f"reliability-{tenant}",
         }
+        await create_topics(bootstrap, list(topics(tenant).values()), 3)
         async with stack_running(bootstrap, workdir, ("notification",), **env) as stack:
-            await _publish(bootstrap, alerts)
+            await _publish(bootstrap, env["TOPIC_ALERTS"], alerts)
             service = stack.processes["notification"]
             survived = 0
             deadline = time.monotonic() + 300
@@ -78,7 +80,7 @@ async def notification_killed(bootstrap: str, workdir: Path, alerts_count: int, 
                     lambda r: to_crm <= set(delivery_ids(r.accepted())),
                     max(1.0, deadline - time.monotonic()),
                 )
-            dead = await _dead_lettered(bootstrap, to_nowhere, wait_seconds=120)
+            dead = await _dead_lettered(bootstrap, env["TOPIC_ALERTS_DLQ"], to_nowhere, wait_seconds=120)
     arrivals = Counter(delivery_ids(crm.accepted()))
     delivered = to_crm & arrivals.keys()
     result.figures |= {
@@ -97,13 +99,13 @@ async def notification_killed(bootstrap: str, workdir: Path, alerts_count: int, 
     return result
 
 
-async def _publish(bootstrap: str, alerts: list) -> None:  # type: ignore[type-arg]
+async def _publish(bootstrap: str, topic: str, alerts: list[Alert]) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     try:
         for alert in alerts:
             await producer.send(
-                "outreach.alerts",
+                topic,
                 alert.model_dump_json().encode(),
                 key=contact_key(alert.tenant, alert.contact_id).encode(),
             )
@@ -112,9 +114,9 @@ async def _publish(bootstrap: str, alerts: list) -> None:  # type: ignore[type-a
         await producer.stop()
 
 
-async def _dead_lettered(bootstrap: str, alert_ids: set[str], wait_seconds: float) -> set[str]:
+async def _dead_lettered(bootstrap: str, topic: str, alert_ids: set[str], wait_seconds: float) -> set[str]:
     found: set[str] = set()
-    consumer = await open_reader(bootstrap, "outreach.alerts.dlq", "beginning")
+    consumer = await open_reader(bootstrap, topic, "beginning")
     try:
         deadline = time.monotonic() + wait_seconds
         while not alert_ids <= found and time.monotonic() < deadline:

@@ -28,22 +28,11 @@ from tests.reliability.traffic import (
     post_events,
     readyz_becomes,
     stack_running,
+    topics,
 )
 
 SAMPLE_CONTACTS = 300
 ALERTS_SEEN: dict[str, tuple[Any, ...]] = {}
-
-
-def topics(name: str) -> dict[str, str]:
-    prefix = f"rel.{name}"
-    return {
-        "TOPIC_EVENTS": f"{prefix}.events",
-        "TOPIC_EVENTS_DLQ": f"{prefix}.events.dlq",
-        "TOPIC_SCORES": f"{prefix}.scores",
-        "TOPIC_ALERTS": f"{prefix}.alerts",
-        "TOPIC_NOTIFICATIONS": f"{prefix}.notifications",
-        "TOPIC_ALERTS_DLQ": f"{prefix}.alerts.dlq",
-    }
 
 
 def sample_pairs(events: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
@@ -224,7 +213,7 @@ async def scoring_scaled_out(bootstrap: str, workdir: Path, events_count: int) -
                     batch_size=100,
                     concurrency=2,
                     retry_until_accepted=True,
-                    pause=lambda: 0.15,
+                    pause=lambda: 0.3,
                 )
             )
             for n in (2, 3):

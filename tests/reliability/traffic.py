@@ -21,6 +21,20 @@ from tests.harness.stack import Stack, running_stack
 UNTHROTTLED = {"TENANT_RATE_LIMIT_PER_SECOND": "1000000", "TENANT_RATE_LIMIT_BURST": "1000000"}
 """The scenarios push one tenant far past a CRM's rate on purpose; the per-tenant limit is not what they test."""
 
+
+def topics(name: str) -> dict[str, str]:
+    """Topic settings of a scenario's own (`rel.<name>.*`): scenarios must not read each other's traffic."""
+    prefix = f"rel.{name}"
+    return {
+        "TOPIC_EVENTS": f"{prefix}.events",
+        "TOPIC_EVENTS_DLQ": f"{prefix}.events.dlq",
+        "TOPIC_SCORES": f"{prefix}.scores",
+        "TOPIC_ALERTS": f"{prefix}.alerts",
+        "TOPIC_NOTIFICATIONS": f"{prefix}.notifications",
+        "TOPIC_ALERTS_DLQ": f"{prefix}.alerts.dlq",
+    }
+
+
 CHANNELS = ["email", "email", "email", "phone_work", "phone_mobile", "sms", "linkedin"]
 
 
