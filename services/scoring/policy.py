@@ -6,8 +6,10 @@ together). Durations are written like '3d' and held as whole seconds, so the eng
 
 import hashlib
 import itertools
+import json
 import re
 from dataclasses import dataclass
+from enum import Enum
 from functools import cached_property
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -292,8 +294,13 @@ class Policy(_Strict):
 
     @cached_property
     def fingerprint(self) -> int:
-        """32 bits that change whenever the policy does, so state judged under another policy is re-judged."""
-        digest = hashlib.blake2b(self.model_dump_json().encode(), digest_size=4).digest()
+        """32 bits that change whenever the policy does, so state judged under another policy is re-judged.
+
+        The same in every process: sets (exempt categories, quiet channels) are written sorted, not in the
+        hash-seeded order Python iterates them in, or each restart and each replica would re-judge every contact.
+        """
+        canonical = json.dumps(_canonical(self.model_dump(mode="python")), sort_keys=True)
+        digest = hashlib.blake2b(canonical.encode(), digest_size=4).digest()
         return int.from_bytes(digest, "big")
 
     def inconsistencies(self) -> list[tuple[str, str]]:
@@ -332,6 +339,19 @@ class Policy(_Strict):
                 )
             )
         return problems
+
+
+def _canonical(value: Any) -> Any:
+    """Plain JSON-ready data with every set sorted, so equal policies write equal text."""
+    if isinstance(value, dict):
+        return {str(key): _canonical(item) for key, item in value.items()}
+    if isinstance(value, set | frozenset):
+        return sorted(_canonical(item) for item in value)
+    if isinstance(value, list | tuple):
+        return [_canonical(item) for item in value]
+    if isinstance(value, Enum):
+        return value.value
+    return value
 
 
 def _ascending(path: str, values: dict[str, float], strict: bool) -> list[tuple[str, str]]:

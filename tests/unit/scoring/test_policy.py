@@ -1,5 +1,8 @@
 """The policy file: the shipped default is the built-in one, overrides merge, and mistakes are named."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -80,3 +83,21 @@ def test_an_unreadable_file_is_named(tmp_path: Path) -> None:
     broken.write_text("tiers: [unclosed")
     with pytest.raises(PolicyFileError, match=str(broken)):
         load_policy(broken)
+
+
+def test_the_policy_fingerprint_is_the_same_in_every_process() -> None:
+    """Otherwise every restart, and every other replica, would take each contact's state for another policy's."""
+    script = "from services.scoring.policy import Policy; print(Policy().fingerprint)"
+    prints = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in ("1", "2", "3", "4")
+    }
+    assert prints == {str(Policy().fingerprint)}
+    stricter = Policy.model_validate({"exempt_categories": ["transactional", "support"]})
+    assert stricter.fingerprint != Policy().fingerprint
