@@ -22,3 +22,15 @@ def _die_with_parent() -> None:
 def spawn(args: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
     hook: Callable[[], None] = _die_with_parent
     return subprocess.Popen(args, process_group=0, preexec_fn=hook, **kwargs)  # noqa: PLW1509
+
+
+def stop(process: subprocess.Popen[bytes] | None, timeout: float) -> None:
+    """SIGTERM, and SIGKILL if the child has not gone after `timeout` seconds."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

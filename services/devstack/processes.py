@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from services.devstack.children import spawn
+from services.devstack.children import spawn, stop
 
 SERVICES = {
     "ingestion": ("services.ingestion.main", "INGEST_PORT"),
@@ -55,13 +55,7 @@ class ServiceProcess:
         raise TimeoutError(f"{self.name} not ready after {timeout} s; see {self.log_path}")
 
     def stop(self, timeout: float = 15) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop(self.process, timeout)
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:

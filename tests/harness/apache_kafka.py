@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from services.devstack.children import spawn
+from services.devstack.children import spawn, stop
 from services.devstack.embedded_broker import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -155,13 +155,7 @@ class ApacheKafka:
             time.sleep(0.1)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop(self.process, 30)
         self.process = None
 
     def destroy(self) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import yaml
 
-from services.devstack.children import spawn
+from services.devstack.children import spawn, stop
 from services.devstack.embedded_broker import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,13 +81,7 @@ class PrometheusServer:
         raise TimeoutError(f"prometheus not ready after {timeout} s:\n{self.log_tail()}")
 
     def stop(self, timeout: float = 15) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop(self.process, timeout)
 
     def log_tail(self) -> str:
         return self.log_path.read_text(errors="replace")[-2000:] if self.log_path.exists() else ""

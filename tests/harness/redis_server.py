@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from services.devstack.children import spawn
+from services.devstack.children import spawn, stop
 from services.devstack.embedded_broker import free_port, wait_for_port
 
 
@@ -57,13 +57,7 @@ class RedisServer:
         wait_for_port(self.port, timeout, self.process)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop(self.process, 15)
         self.process = None
 
     def destroy(self) -> None:
