@@ -140,7 +140,6 @@ async def compare_with_clean_run(
         "lost (accepted, never scored)",
         "pairs whose touch count is not exact",
         "pairs whose final state differs",
-        "alert ids appearing twice",
         "alert ids unlike the clean run's",
     ):
         result.must_be_zero(figure)
