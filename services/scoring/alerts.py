@@ -1,17 +1,10 @@
-"""When a level change is worth an alert, and the alert's deterministic id."""
+"""When a level change is worth an alert, and the alert that says so."""
 
-import hashlib
-import uuid
 from datetime import datetime
 
 from schemas import Alert, AlertLevel, Level, OutreachEvent, Scope
 from services.scoring.engine import Judgement
-
-
-def alert_id(event: OutreachEvent, scope: Scope, sender_id: str | None, level: AlertLevel) -> str:
-    """Deterministic, so a replay after a crash re-emits the same id and consumers can drop it."""
-    name = f"{event.tenant}:{event.contact_id}:{sender_id}:{scope}:{event.source}:{event.event_id}:{level}"
-    return str(uuid.UUID(bytes=hashlib.sha256(name.encode()).digest()[:16], version=5))
+from services.scoring.output_ids import alert_id
 
 
 def announcement(previous: Level, current: Level) -> AlertLevel | None:

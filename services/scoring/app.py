@@ -14,11 +14,13 @@ from services.runtime.probes import probes_router
 from services.scoring.api import scoring_router
 from services.scoring.policy_file import load_policy
 from services.scoring.processor import Processor
+from services.scoring.replay_guard import ReplayGuard
 from services.scoring.restore import MemoryStateRestorer
 from services.scoring.settings import ScoringSettings
 from services.scoring.state import StoreUnavailable
 from services.scoring.stores import open_store
 from services.scoring.stream import ScoringStream
+from services.scoring.takeover import PartitionTakeover
 
 
 def create_app(settings: ScoringSettings) -> FastAPI:
@@ -27,19 +29,24 @@ def create_app(settings: ScoringSettings) -> FastAPI:
     broker = build_broker(settings, "scoring")
     state_lock = asyncio.Lock()
     processor = Processor(store, policies)
-    restorer = None
-    if settings.state_store_url.startswith("memory://"):
-        restorer = MemoryStateRestorer(
-            settings.kafka_bootstrap_servers, settings.scoring_group_id, processor, utc_now, state_lock
-        )
+    guard = ReplayGuard(
+        {settings.topic_scores: "score_id", settings.topic_alerts: "ce_id"}, settings.scoring_clock_skew_seconds
+    )
+    memory = settings.state_store_url.startswith("memory://")
+    takeover = PartitionTakeover(
+        settings.kafka_bootstrap_servers,
+        settings.scoring_group_id,
+        state_lock,
+        guard,
+        MemoryStateRestorer(processor, utc_now) if memory else None,
+    )
     stream = ScoringStream(
         broker,
         settings,
         processor,
         utc_now,
         state_lock=state_lock,
-        listener=restorer,
-        ready=None if restorer is None else restorer.ready,
+        takeover=takeover,
     )
     connection = BrokerConnection(broker)
 
@@ -48,8 +55,8 @@ def create_app(settings: ScoringSettings) -> FastAPI:
             await store.ping()
         except StoreUnavailable as exc:
             return f"state store unavailable: {exc}"
-        if restorer is not None and not restorer.ready.is_set():
-            return "memory store not rebuilt yet (waiting for partitions, or replaying outreach.events)"
+        if not takeover.ready.is_set():
+            return "partitions not taken over yet (waiting for them, rebuilding the memory store, or reading outputs)"
         return stream.store_problem or await connection.problem()
 
     @asynccontextmanager

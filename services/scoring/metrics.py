@@ -35,3 +35,8 @@ RESTORED = Counter(
     "rapport_scoring_restored_events_total",
     "Events replayed from outreach.events to rebuild a memory store after a restart or a rebalance",
 )
+HELD_BACK = Counter(
+    "rapport_scoring_outputs_held_back_total",
+    "Scores and alerts not published again because they were on Kafka before a crash or a rebalance",
+    ["output"],
+)

@@ -1,5 +1,7 @@
 """Rebuilds a memory store from `outreach.events` when partitions are assigned, so a restart forgets nothing.
 
+Run by the takeover listener (`takeover.py`) while scoring waits.
+
 The memory store dies with the process; the events topic does not. Before a newly assigned partition is scored,
 its history up to the group's committed offset is replayed through the same processor with the outputs thrown
 away: touches and announced levels come back as they were (the processor's result does not depend on delivery
@@ -8,86 +10,27 @@ and no alert is repeated. A Redis store survives restarts and needs none of this
 retention cannot come back: keep `outreach.events` retention at least as long as the longest policy window.
 """
 
-import asyncio
-import logging
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.abc import ConsumerRebalanceListener
-from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import ValidationError
 
 from schemas import OutreachEvent
 from services.scoring import metrics
 from services.scoring.processor import Processor, event_problem
 
-log = logging.getLogger("rapport_guard.scoring")
 
-
-class MemoryStateRestorer(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(
-        self,
-        bootstrap: str,
-        group_id: str,
-        processor: Processor,
-        clock: Callable[[], datetime],
-        lock: asyncio.Lock,
-    ) -> None:
-        self.bootstrap = bootstrap
-        self.group_id = group_id
+class MemoryStateRestorer:
+    def __init__(self, processor: Processor, clock: Callable[[], datetime]) -> None:
         self.processor = processor
         self.clock = clock
-        self.lock = lock
-        self.ready = asyncio.Event()
-        """Set while the store holds every assigned partition's committed history; the stream waits for it,
-        because aiokafka fetches newly assigned partitions while this listener still runs."""
 
-    async def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
-        """Nothing to hand over (whoever takes a partition rebuilds it); hold scoring until the next assignment."""
-        self.ready.clear()
-
-    async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
-        self.ready.clear()
-        partitions = list(assigned)
-        started = time.monotonic()
-        while True:
-            try:
-                restored = await self._restore(partitions)
-                break
-            except Exception:  # aiokafka would swallow it and let scoring start on a half-empty store
-                log.exception("restoring the memory store failed; trying again")
-                await asyncio.sleep(1)
-        self.ready.set()
-        if restored:
-            took = time.monotonic() - started
-            log.info("restored %d events of %d partitions in %.1f s", restored, len(partitions), took)
-
-    async def _restore(self, partitions: list[TopicPartition]) -> int:
-        targets = await self._committed(partitions) if partitions else {}
-        return await self._replay(targets) if targets else 0
-
-    async def _committed(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
-        """The group's committed offset per partition, where there is one (replay stops short of it)."""
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap.split(","))
-        await admin.start()
-        try:
-            offsets = await admin.list_consumer_group_offsets(self.group_id, partitions=partitions)
-        finally:
-            await admin.close()
-        return {tp: meta.offset for tp, meta in offsets.items() if meta is not None and meta.offset > 0}
-
-    async def _replay(self, targets: dict[TopicPartition, int]) -> int:
-        reader = AIOKafkaConsumer(bootstrap_servers=self.bootstrap.split(","), enable_auto_commit=False)
-        await reader.start()
-        try:
-            async with self.lock:
-                return await self._read_into_store(reader, targets)
-        finally:
-            await reader.stop()
-
-    async def _read_into_store(self, reader: AIOKafkaConsumer, targets: dict[TopicPartition, int]) -> int:
+    async def restore(self, reader: AIOKafkaConsumer, committed: dict[TopicPartition, int]) -> int:
+        """Replay each partition up to its committed offset into the store; how many events."""
+        targets = {tp: offset for tp, offset in committed.items() if offset > 0}
+        if not targets:
+            return 0
         reader.assign(list(targets))
         await reader.seek_to_beginning(*targets)
         pending = {tp for tp in targets if await reader.position(tp) < targets[tp]}

@@ -23,6 +23,12 @@ class ScoringSettings(ServiceSettings):
     scoring_group_id: str = "rapport-guard-scoring"
     scoring_batch_max_records: int = Field(default=500, ge=1)
     scoring_retry_seconds: float = Field(default=1.0, gt=0)
+    scoring_clock_skew_seconds: float = Field(
+        default=30,
+        ge=0,
+        le=3600,
+        description="Most that ingestion's and scoring's clocks may differ; widens the replay guard's look back.",
+    )
 
     def identity_key(self) -> bytes:
         return self.identity_hmac_key.get_secret_value().encode()

@@ -1,8 +1,9 @@
 """The only place scoring talks to Kafka: consume events in batches, publish scores and alerts, then commit.
 
 Offsets are committed by hand and only after every output is acknowledged and the state is saved, so a crash
-at any point redelivers the batch; the processor's idempotency makes that redelivery change nothing. When the
-state store cannot be reached the batch is rewound and retried until it can: nothing is committed meanwhile.
+at any point redelivers the batch; the processor's idempotency makes that redelivery change nothing, and the
+replay guard holds back outputs that were published before a crash but never committed. When the state store
+cannot be reached the batch is rewound and retried until it can: nothing is committed meanwhile.
 """
 
 import asyncio
@@ -14,7 +15,6 @@ from datetime import datetime
 from typing import TypeAlias
 
 from aiokafka import ConsumerRecord
-from aiokafka.abc import ConsumerRebalanceListener
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -23,9 +23,12 @@ from pydantic import ValidationError
 from schemas import Alert, OutreachEvent, PairScore, contact_key
 from services.runtime.publishing import confirm_all
 from services.scoring import metrics
+from services.scoring.output_ids import score_id
 from services.scoring.processor import Outputs, Processor, event_problem
+from services.scoring.replay_guard import ReplayGuard
 from services.scoring.settings import ScoringSettings
 from services.scoring.state import StoreUnavailable
+from services.scoring.takeover import PartitionTakeover
 
 log = logging.getLogger("rapport_guard.scoring")
 
@@ -59,16 +62,16 @@ class ScoringStream:
         clock: Clock,
         *,
         state_lock: asyncio.Lock | None = None,
-        listener: ConsumerRebalanceListener | None = None,
-        ready: asyncio.Event | None = None,
+        takeover: PartitionTakeover | None = None,
     ) -> None:
         self.settings = settings
         self.processor = processor
         self.clock = clock
         self.state_lock = state_lock or asyncio.Lock()
         self.store_problem: str | None = None
-        self.ready = ready
-        """When given, scoring waits for it before each batch (the memory store is being rebuilt meanwhile)."""
+        self.takeover = takeover
+        """When given, each batch waits until its partitions are taken over, and keeps only records still owned."""
+        self.guard = ReplayGuard({}, 0) if takeover is None else takeover.guard
         self.scores = broker.publisher(
             settings.topic_scores, schema=PairScore, description="One judgement of a relationship per scored event."
         )
@@ -90,17 +93,18 @@ class ScoringStream:
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
             decoder=_raw_records,
-            listener=listener,
+            listener=takeover,
             title=f"{settings.topic_events}:scoring",
             description="OutreachEvent batches; offsets committed only after outputs are acknowledged.",
         )(self.on_batch)
 
     async def on_batch(self, msg: KafkaMessage) -> None:
-        if self.ready is not None:
-            await self.ready.wait()
-        started = time.perf_counter()
         raw = msg.raw_message
-        records: tuple[Record, ...] = tuple(raw) if isinstance(raw, tuple | list) else (raw,)
+        records: Sequence[Record] = tuple(raw) if isinstance(raw, tuple | list) else (raw,)
+        if self.takeover is not None:
+            await self.takeover.ready.wait()
+            records = self.takeover.still_owned(records)
+        started = time.perf_counter()
         try:
             async with self.state_lock:
                 await self._score(records)
@@ -125,9 +129,11 @@ class ScoringStream:
         outputs, states = await self.processor.process(events, now)
         for position, reason, detail in outputs.failed:
             await self._dead_letter(sources[position], reason, detail)
-        await self._publish(outputs)
+        scores, alerts = self._unpublished(outputs)
+        await self._publish(scores, alerts)
         await self.processor.save(states)
-        self._count(outputs, now)
+        self.guard.consumed(records)
+        self._count(outputs, alerts, now)
 
     async def _parse(self, records: Sequence[Record], now: datetime) -> tuple[list[OutreachEvent], list[Record]]:
         """Events to score, and the record each came from (for dead-lettering it later)."""
@@ -164,18 +170,29 @@ class ScoringStream:
         metrics.EVENTS.labels(result="dead_lettered").inc()
         metrics.DEAD_LETTERED.labels(reason=reason).inc()
 
-    async def _publish(self, outputs: Outputs) -> None:
+    def _unpublished(self, outputs: Outputs) -> tuple[list[tuple[str, PairScore]], list[Alert]]:
+        """The scores (with their ids) and alerts to publish: all of them, unless the guard holds some back."""
+        scores = [(score_id(event), score) for event, score in outputs.scored]
+        alerts = outputs.alerts
+        if self.guard.holding:
+            scores = [(id_, score) for id_, score in scores if not self.guard.already_published(id_)]
+            alerts = [alert for alert in alerts if not self.guard.already_published(alert.alert_id)]
+            metrics.HELD_BACK.labels(output="score").inc(len(outputs.scored) - len(scores))
+            metrics.HELD_BACK.labels(output="alert").inc(len(outputs.alerts) - len(alerts))
+        return scores, alerts
+
+    async def _publish(self, scores: list[tuple[str, PairScore]], alerts: list[Alert]) -> None:
         await confirm_all(
             [
                 *(
                     self.scores.publish(
                         score.model_dump_json().encode(),
                         key=contact_key(score.tenant, score.contact_id).encode(),
-                        headers={"content-type": "application/json"},
+                        headers={"content-type": "application/json", "score_id": id_},
                         correlation_id=score.event_id,
                         no_confirm=True,
                     )
-                    for score in outputs.scores
+                    for id_, score in scores
                 ),
                 *(
                     self.alerts.publish(
@@ -185,13 +202,13 @@ class ScoringStream:
                         correlation_id=alert.alert_id,
                         no_confirm=True,
                     )
-                    for alert in outputs.alerts
+                    for alert in alerts
                 ),
             ]
         )
 
     @staticmethod
-    def _count(outputs: Outputs, now: datetime) -> None:
+    def _count(outputs: Outputs, alerts: list[Alert], now: datetime) -> None:
         """Counted per batch, observed per event: the per-event cost of metrics stays a few histogram calls."""
         metrics.EVENTS.labels(result="duplicate").inc(outputs.duplicates)
         metrics.EVENTS.labels(result="scored").inc(len(outputs.scored))
@@ -210,5 +227,5 @@ class ScoringStream:
             metrics.SCORES.labels(level=level).inc(count)
         for rule, count in rules.items():
             metrics.RULE_HITS.labels(rule=rule).inc(count)
-        for alert in outputs.alerts:
+        for alert in alerts:
             metrics.ALERTS.labels(level=alert.level.value, scope=alert.scope.value).inc()

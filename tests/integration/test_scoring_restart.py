@@ -1,4 +1,4 @@
-"""A scorer on the memory store, killed and restarted, forgets nothing and repeats no alert."""
+"""A scorer on the memory store, killed and restarted, forgets nothing and repeats no score or alert."""
 
 import asyncio
 import time
@@ -7,8 +7,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer
 
-from schemas import Alert
+from schemas import Alert, PairScore
 from services.runtime.topics import create_topics
 from tests.harness.brokers import ApacheTestBroker, EmbeddedTestBroker
 from tests.harness.stack import read_topic, running_stack
@@ -64,3 +65,56 @@ def test_a_killed_scorer_rebuilds_its_memory_store_from_the_topic(
         alerts = alerts_on(stack.bootstrap, topics["TOPIC_ALERTS"], 2, wait=10)
     assert [a.level for a in alerts].count("watch") == 1, "the watch alert is not announced again"
     assert len({a.alert_id for a in alerts}) == len(alerts)
+
+
+async def rewind_group(bootstrap: str, group_id: str, topic: str) -> None:
+    """Commit offset 0 on every partition: what a scorer killed after publishing but before committing leaves."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        for _ in range(60):
+            await consumer.getmany(timeout_ms=500)
+            if consumer.assignment():
+                break
+        await consumer.commit(dict.fromkeys(consumer.assignment(), 0))
+    finally:
+        await consumer.stop()
+
+
+@pytest.mark.slow
+def test_outputs_published_before_a_crash_are_not_published_again(
+    kafka: ApacheTestBroker | EmbeddedTestBroker, tmp_path: Path
+) -> None:
+    name = tenant()
+    topics = {
+        "TOPIC_EVENTS": f"{name}.events",
+        "TOPIC_EVENTS_DLQ": f"{name}.events.dlq",
+        "TOPIC_SCORES": f"{name}.scores",
+        "TOPIC_ALERTS": f"{name}.alerts",
+    }
+    asyncio.run(create_topics(kafka.bootstrap, list(topics.values()), 3))
+    group = f"replay-{name}"
+    env = topics | {"STATE_STORE_URL": "memory://", "SCORING_GROUP_ID": group}
+    with running_stack(kafka.bootstrap, tmp_path, names=("ingestion", "scoring"), **env) as stack:
+        pair = f"{stack.url('scoring')}/v1/pairs/{name}/rep-1/c"
+        post(stack, [touch(f"e{n}", name, NOW - timedelta(days=9 - 3 * n), "rep-1", "c") for n in range(3)])
+        assert [a.level for a in alerts_on(stack.bootstrap, topics["TOPIC_ALERTS"], 1)] == ["watch"]
+        assert touches_kept(pair, 3) == 3
+
+        scoring = stack.processes["scoring"]
+        scoring.stop()
+        asyncio.run(rewind_group(stack.bootstrap, group, topics["TOPIC_EVENTS"]))
+        scoring.start()
+        scoring.wait_ready()
+        assert touches_kept(pair, 3) == 3, "the uncommitted events are scored again"
+
+        post(stack, [touch("e3", name, NOW - timedelta(hours=2), "rep-1", "c")])
+        assert touches_kept(pair, 4) == 4
+        scores = asyncio.run(read_topic(stack.bootstrap, topics["TOPIC_SCORES"], lambda found: len(found) >= 5, 10))
+        alerts = alerts_on(stack.bootstrap, topics["TOPIC_ALERTS"], 2, wait=10)
+    scored = [PairScore.model_validate_json(value).event_id for _, value, _ in scores]
+    assert sorted(scored) == ["e0", "e1", "e2", "e3"], "each event's score is on the topic once"
+    assert len({headers["score_id"] for _, _, headers in scores}) == 4
+    assert [a.level for a in alerts].count("watch") == 1, "the watch alert is not announced again"

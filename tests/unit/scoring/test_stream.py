@@ -12,6 +12,7 @@ from schemas import Alert, OutreachEvent, PairScore
 from services.scoring.history import ContactState
 from services.scoring.policy_file import PolicySet
 from services.scoring.processor import Processor
+from services.scoring.replay_guard import ReplayGuard
 from services.scoring.settings import ScoringSettings
 from services.scoring.state import StoreUnavailable
 from services.scoring.store_memory import MemoryStore
@@ -155,3 +156,40 @@ async def test_any_unreadable_record_is_dead_lettered_with_its_position(garbage:
     assert headers["dlq_error"] == "invalid_event"
     assert headers["dlq_topic"] == settings.topic_events
     assert headers["dlq_service"] == "scoring"
+
+
+async def test_outputs_already_on_kafka_before_a_crash_are_not_published_again_and_the_state_still_moves() -> None:
+    store = MemoryStore(expire_after=10**9)
+    first, _, before, published = wired(store)
+    async with TestKafkaBroker(first):
+        await before.on_batch(Delivery(records_of(emails(3, 2 * DAY))))  # type: ignore[arg-type]
+    [(_, alert_headers)] = published["alerts"]
+    on_kafka = {headers["score_id"] for _, headers in published["scores"][:2]} | {alert_headers["ce_id"]}
+
+    broker, _, after, received = wired(MemoryStore(expire_after=10**9))
+    after.guard.held = {id_.encode() for id_ in on_kafka}
+    async with TestKafkaBroker(broker):
+        batch = Delivery(records_of(emails(3, 2 * DAY)))
+        await after.on_batch(batch)  # type: ignore[arg-type]
+    assert batch.outcome == "committed"
+    assert [headers["score_id"] for _, headers in received["scores"]] == [published["scores"][2][1]["score_id"]]
+    assert received["alerts"] == [], "the watch alert was already announced"
+    state = (await after.processor.store.load_many(["acme:c-1"]))["acme:c-1"]
+    assert len(state.pairs["rep-1"].touches) == 3
+    assert state.pairs["rep-1"].alerted == "watch"
+
+
+def test_the_guard_lets_go_once_each_replayed_partition_delivers_an_event_written_after_it_looked() -> None:
+    guard = ReplayGuard({}, 0)
+    guard.held = {b"already-published"}
+    guard.until = {("outreach.events", 0): 1_000, ("outreach.events", 1): 1_000}
+
+    def record(partition: int, timestamp: int) -> ConsumerRecord[bytes, bytes]:
+        return ConsumerRecord("outreach.events", partition, 0, timestamp, 0, None, b"", None, 0, 0, [])
+
+    guard.consumed([record(0, 999), record(1, 1_000)])
+    assert guard.already_published("already-published"), "both events may have been scored before"
+    guard.consumed([record(0, 1_001)])
+    assert guard.already_published("already-published"), "partition 1 may still replay"
+    guard.consumed([record(1, 1_500)])
+    assert not guard.holding

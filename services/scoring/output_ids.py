@@ -1,0 +1,19 @@
+"""Deterministic ids of what scoring publishes: a replay after a crash yields the same ids, so repeats are known."""
+
+import hashlib
+import uuid
+
+from schemas import AlertLevel, OutreachEvent, Scope
+
+
+def alert_id(event: OutreachEvent, scope: Scope, sender_id: str | None, level: AlertLevel) -> str:
+    return _named(f"{event.tenant}:{event.contact_id}:{sender_id}:{scope}:{event.source}:{event.event_id}:{level}")
+
+
+def score_id(event: OutreachEvent) -> str:
+    """One score per event; carried in the score's `score_id` header."""
+    return _named(f"{event.tenant}:{event.contact_id}:{event.source}:{event.event_id}")
+
+
+def _named(name: str) -> str:
+    return str(uuid.UUID(bytes=hashlib.sha256(name.encode()).digest()[:16], version=5))
