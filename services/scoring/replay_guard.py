@@ -69,7 +69,7 @@ class ReplayGuard:
             self.held |= await _ids_since(reader, [tp for tp in outputs if tp.topic == topic], header, since)
         self.until = {(tp.topic, tp.partition): looked_at + self.clock_skew_ms for tp in tails}
         if self.held:
-            log.info("holding back %d outputs already published for %d partitions", len(self.held), len(tails))
+            log.info("%d outputs published since the oldest uncommitted event: not again", len(self.held))
         return len(self.held)
 
 

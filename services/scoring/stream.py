@@ -72,6 +72,8 @@ class ScoringStream:
         self.takeover = takeover
         """When given, each batch waits until its partitions are taken over, and keeps only records still owned."""
         self.guard = ReplayGuard({}, 0) if takeover is None else takeover.guard
+        self.unsettled = False
+        """A batch's outputs may have gone out without its state being saved: re-arm the guard before the next."""
         self.scores = broker.publisher(
             settings.topic_scores, schema=PairScore, description="One judgement of a relationship per scored event."
         )
@@ -106,6 +108,9 @@ class ScoringStream:
             records = self.takeover.still_owned(records)
         started = time.perf_counter()
         try:
+            if self.unsettled and self.takeover is not None:
+                await self.takeover.rearm()
+                self.unsettled = False
             async with self.state_lock:
                 await self._score(records)
         except StoreUnavailable as exc:
@@ -130,8 +135,10 @@ class ScoringStream:
         for position, reason, detail in outputs.failed:
             await self._dead_letter(sources[position], reason, detail)
         scores, alerts = self._unpublished(outputs)
+        self.unsettled = True
         await self._publish(scores, alerts)
         await self.processor.save(states)
+        self.unsettled = False
         self.guard.consumed(records)
         self._count(outputs, alerts, now)
 

@@ -3,7 +3,8 @@
 aiokafka fetches newly assigned partitions while the rebalance listener still runs, so scoring waits on `ready`:
 first the memory store is rebuilt up to the committed offsets (a Redis store needs nothing), then the replay
 guard learns which outputs of the uncommitted tail are already on Kafka. A revocation waits for the batch in
-hand to be published, so the next owner's guard sees its outputs.
+hand to be published, so the next owner's guard sees its outputs. The guard is re-armed the same way after a batch
+failed between publishing and saving (the store went away, or the broker took only part of the outputs).
 """
 
 import asyncio
@@ -69,14 +70,20 @@ class PartitionTakeover(ConsumerRebalanceListener):  # type: ignore[misc]
         if restored or held:
             took = time.monotonic() - started
             log.info(
-                "took over %d partitions in %.1f s: %d events restored, %d outputs held back",
+                "took over %d partitions in %.1f s: %d events restored, %d published outputs known",
                 len(partitions),
                 took,
                 restored,
                 held,
             )
 
-    async def _take_over(self, partitions: list[TopicPartition]) -> tuple[int, int]:
+    async def rearm(self) -> None:
+        """After a batch failed with its outputs perhaps on Kafka (a save or a publish failed): learn them again
+        before that batch is scored again."""
+        _, known = await self._take_over([TopicPartition(topic, p) for topic, p in sorted(self.owned)], restore=False)
+        log.info("re-armed the replay guard after a failed batch: %d published outputs known", known)
+
+    async def _take_over(self, partitions: list[TopicPartition], *, restore: bool = True) -> tuple[int, int]:
         if not partitions:
             return 0, 0
         committed, outputs = await self._offsets_and_outputs(partitions)
@@ -84,7 +91,9 @@ class PartitionTakeover(ConsumerRebalanceListener):  # type: ignore[misc]
         await reader.start()
         try:
             async with self.lock:
-                restored = 0 if self.restorer is None else await self.restorer.restore(reader, committed)
+                restored = 0
+                if restore and self.restorer is not None:
+                    restored = await self.restorer.restore(reader, committed)
                 beginnings = await reader.beginning_offsets(partitions)
                 resume_at = {tp: max(committed.get(tp, 0), beginnings[tp]) for tp in partitions}
                 return restored, await self.guard.prepare(reader, resume_at, outputs)

@@ -1,5 +1,6 @@
 """The scoring stream on FastStream's in-memory broker: what lands on which topic, with which headers."""
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
@@ -17,6 +18,7 @@ from services.scoring.settings import ScoringSettings
 from services.scoring.state import StoreUnavailable
 from services.scoring.store_memory import MemoryStore
 from services.scoring.stream import ScoringStream
+from services.scoring.takeover import PartitionTakeover
 from tests.unit.scoring.builders import DAY, T0, emails, event
 
 NOW = T0 + 30 * DAY
@@ -193,3 +195,54 @@ def test_the_guard_lets_go_once_each_replayed_partition_delivers_an_event_writte
     assert guard.already_published("already-published"), "partition 1 may still replay"
     guard.consumed([record(1, 1_500)])
     assert not guard.holding
+
+
+class SaveFailsOnce(MemoryStore):
+    """Redis going away between a batch's publish and its save."""
+
+    failed = False
+
+    async def save_many(self, states: Mapping[str, ContactState]) -> None:
+        if not self.failed:
+            self.failed = True
+            raise StoreUnavailable("redis: ConnectionError")
+        await super().save_many(states)
+
+
+class TopicsReadBack(PartitionTakeover):
+    """Re-arming reads the ids back from what the in-memory broker delivered, as the real one reads the topics."""
+
+    def __init__(self, received: Received) -> None:
+        super().__init__("127.0.0.1:9", "g", asyncio.Lock(), ReplayGuard({}, 0), None)
+        self.received = received
+        self.rearmed = 0
+        self.ready.set()
+
+    def still_owned(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> Sequence[ConsumerRecord[bytes, bytes]]:
+        return records
+
+    async def rearm(self) -> None:
+        self.rearmed += 1
+        self.guard.held = {headers["score_id"].encode() for _, headers in self.received["scores"]} | {
+            headers["ce_id"].encode() for _, headers in self.received["alerts"]
+        }
+
+
+async def test_a_batch_whose_save_failed_after_publishing_is_not_published_twice_when_it_comes_again() -> None:
+    store = SaveFailsOnce(expire_after=10**9)
+    broker = KafkaBroker()
+    settings = ScoringSettings.model_construct(scoring_retry_seconds=0.01)
+    received: Received = {"scores": [], "alerts": []}
+    takeover = TopicsReadBack(received)
+    stream = ScoringStream(broker, settings, Processor(store, PolicySet()), lambda: NOW, takeover=takeover)
+    broker.subscriber(settings.topic_scores, decoder=_undecoded)(_keeper(received["scores"]))
+    broker.subscriber(settings.topic_alerts, decoder=_undecoded)(_keeper(received["alerts"]))
+    async with TestKafkaBroker(broker):
+        first, again = Delivery(records_of(emails(3, 2 * DAY))), Delivery(records_of(emails(3, 2 * DAY)))
+        await stream.on_batch(first)  # type: ignore[arg-type]
+        await stream.on_batch(again)  # type: ignore[arg-type]
+    assert (first.outcome, again.outcome) == ("rewound", "committed")
+    assert takeover.rearmed == 1
+    assert len(received["scores"]) == 3, "each event's score once"
+    assert len(received["alerts"]) == 1, "the watch alert once"
+    assert len((await store.load_many(["acme:c-1"]))["acme:c-1"].pairs["rep-1"].touches) == 3
