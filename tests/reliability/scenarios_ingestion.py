@@ -2,7 +2,6 @@
 
 import asyncio
 import secrets
-import time
 from pathlib import Path
 
 from services.runtime.topics import create_topics
@@ -12,8 +11,8 @@ from tests.reliability.traffic import (
     Delivery,
     event_ids_on,
     make_events,
-    post_events,
-    readyz_becomes,
+    outage,
+    posting,
     stack_running,
     topics,
 )
@@ -22,27 +21,24 @@ from tests.reliability.traffic import (
 async def ingestion_killed(bootstrap: str, workdir: Path, events_count: int, kills: int) -> ScenarioResult:
     """Every event answered 202 is on outreach.events, however often ingestion dies."""
     result = ScenarioResult("ingestion SIGKILLed while taking webhooks: every 202 is on the topic")
-    events = make_events(f"ik{secrets.token_hex(3)}", events_count, contacts=2000, senders=50)
+    name = f"ik{secrets.token_hex(3)}"
+    events = make_events(name, events_count, contacts=2000, senders=50)
     delivery = Delivery()
-    env = topics(f"ik{secrets.token_hex(3)}")
+    env = topics(name)
     await create_topics(bootstrap, list(env.values()), 6)
     async with stack_running(bootstrap, workdir, ("ingestion",), **env) as stack:
         ingestion = stack.processes["ingestion"]
-        posting = asyncio.create_task(
-            post_events(
-                stack.url("ingestion"), stack.secret, events, delivery, retry_until_accepted=True, pause=lambda: 0.01
-            )
-        )
+        sending = posting(stack, events, delivery, pause=lambda: 0.01)
         survived = 0
         marks = [len(events) * (n + 1) // (kills + 1) for n in range(kills)]
-        while not posting.done() and survived < kills:
+        while not sending.done() and survived < kills:
             if len(delivery.accepted) >= marks[survived]:
                 ingestion.kill()
                 ingestion.start()
                 await asyncio.to_thread(ingestion.wait_ready)
                 survived += 1
             await asyncio.sleep(0.02)
-        await posting
+        await sending
     on_topic = await event_ids_on(bootstrap, env["TOPIC_EVENTS"], delivery.accepted, wait_seconds=120)
     lost = delivery.accepted - on_topic.keys()
     result.figures |= {
@@ -69,35 +65,17 @@ async def broker_outage(workdir: Path, events_count: int, outage_seconds: float)
         async with stack_running(
             kafka.bootstrap, workdir, ("ingestion", "scoring"), PUBLISH_TIMEOUT_SECONDS="2"
         ) as stack:
-            ready_url = f"{stack.url('ingestion')}/readyz"
-            posting = asyncio.create_task(
-                post_events(
-                    stack.url("ingestion"),
-                    stack.secret,
-                    events,
-                    delivery,
-                    batch_size=20,
-                    concurrency=2,
-                    retry_until_accepted=True,
-                    pause=lambda: 0.05,
-                )
-            )
+            sending = posting(stack, events, delivery, batch_size=20, concurrency=2, pause=lambda: 0.05)
             await asyncio.sleep(3)
-            await asyncio.to_thread(kafka.stop)
-            down_at = time.monotonic()
-            readyz_failed = await readyz_becomes(ready_url, 503, wait_seconds=30)
-            await asyncio.sleep(max(0.0, outage_seconds - (time.monotonic() - down_at)))
-            up_at = time.monotonic()
-            await asyncio.to_thread(kafka.start)
-            readyz_recovered = await readyz_becomes(ready_url, 200, wait_seconds=60)
-            await posting
-            while_down = delivery.statuses_between(down_at, up_at)
+            down = await outage(kafka.stop, kafka.start, f"{stack.url('ingestion')}/readyz", outage_seconds)
+            await sending
+            while_down = delivery.statuses_between(down.started, down.ended)
         scored = await event_ids_on(kafka.bootstrap, "outreach.scores", delivery.accepted, wait_seconds=180)
         lost = delivery.accepted - scored.keys()
         result.figures |= {
             "events sent": len(events),
             "events accepted (202)": len(delivery.accepted),
-            "outage seconds": round(up_at - down_at, 1),
+            "outage seconds": down.seconds,
             "requests answered while down": sum(while_down.values()),
             "503 while down": while_down.get("503", 0),
             "202 while down": while_down.get("202", 0),
@@ -107,8 +85,8 @@ async def broker_outage(workdir: Path, events_count: int, outage_seconds: float)
         result.must_be_zero("202 while down")
         result.must_be_zero("lost (202 but never scored)")
         result.check("some requests were answered 503 while down", while_down.get("503", 0) > 0)
-        result.check("/readyz answered 503 while Kafka was down", readyz_failed)
-        result.check("/readyz answered 200 again after Kafka came back", readyz_recovered)
+        result.check("/readyz answered 503 while Kafka was down", down.went_unready)
+        result.check("/readyz answered 200 again after Kafka came back", down.recovered)
     finally:
         kafka.destroy()
     return result

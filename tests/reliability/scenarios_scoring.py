@@ -8,8 +8,10 @@ import asyncio
 import json
 import random
 import secrets
-import time
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +21,16 @@ from services.devstack.embedded_broker import free_port
 from services.devstack.processes import ServiceProcess
 from services.devstack.topic_reader import open_reader
 from services.runtime.topics import create_topics
-from tests.harness.redis_server import RedisServer
+from tests.harness.redis_server import running_redis
+from tests.harness.stack import Stack
 from tests.reliability.report import ScenarioResult
 from tests.reliability.traffic import (
+    STEADY,
     Delivery,
     event_ids_on,
     make_events,
-    post_events,
-    readyz_becomes,
+    outage,
+    posting,
     stack_running,
     topics,
 )
@@ -104,17 +108,45 @@ async def clean_run(
     return states, await alert_ids(bootstrap, clean["TOPIC_ALERTS"])
 
 
-async def compare_with_clean_run(
-    result: ScenarioResult,
+@dataclass
+class ScoringRun:
+    """One scoring scenario: its own topics and events, a stack on them, and the events being posted."""
+
+    bootstrap: str
+    workdir: Path
+    name: str
+    events: list[dict[str, Any]]
+    delivery: Delivery
+    stack: Stack
+    sending: "asyncio.Task[None]"
+
+
+@asynccontextmanager
+async def scoring_under_traffic(
     bootstrap: str,
-    *,
     workdir: Path,
-    name: str,
-    accepted: set[str],
-    events: list[dict[str, Any]],
-    scorer_url: str,
-) -> None:
-    """Figures and checks shared by every scoring scenario: nothing lost, nothing doubled, same as a clean run."""
+    prefix: str,
+    *,
+    events_count: int,
+    contacts: int,
+    store_url: str,
+    **post_options: Any,
+) -> AsyncIterator[ScoringRun]:
+    name = f"{prefix}{secrets.token_hex(3)}"
+    await create_topics(bootstrap, list(topics(name).values()), 6)
+    events = make_events(name, events_count, contacts=contacts, senders=10)
+    delivery = Delivery()
+    env = topics(name) | {"STATE_STORE_URL": store_url, "SCORING_GROUP_ID": f"scoring-{name}"}
+    async with stack_running(bootstrap, workdir, ("ingestion", "scoring"), **env) as stack:
+        sending = posting(stack, events, delivery, **post_options)
+        yield ScoringRun(bootstrap, workdir, name, events, delivery, stack, sending)
+
+
+async def compare_with_clean_run(result: ScenarioResult, run: ScoringRun, scorer_url: str) -> None:
+    """Once every event is posted, the figures and checks shared by every scoring scenario: nothing lost,
+    nothing doubled, same as a clean run."""
+    await run.sending
+    bootstrap, workdir, name, events, accepted = run.bootstrap, run.workdir, run.name, run.events, run.delivery.accepted
     env = topics(name)
     scored = await event_ids_on(bootstrap, env["TOPIC_SCORES"], accepted, wait_seconds=600)
     pairs = sample_pairs([e for e in events if e["event_id"] in accepted])
@@ -138,8 +170,10 @@ async def compare_with_clean_run(
     }
     for figure in (
         "lost (accepted, never scored)",
+        "events scored more than once",
         "pairs whose touch count is not exact",
         "pairs whose final state differs",
+        "alert ids appearing twice",
         "alert ids unlike the clean run's",
     ):
         result.must_be_zero(figure)
@@ -156,17 +190,11 @@ async def compare_with_clean_run(
 async def scoring_killed(bootstrap: str, workdir: Path, events_count: int, kills: int) -> ScenarioResult:
     """Every accepted event is counted once and the final levels equal a clean run's, however often scoring dies."""
     result = ScenarioResult("scoring SIGKILLed mid-stream (memory store, rebuilt on restart): same as a clean run")
-    name = f"sk{secrets.token_hex(3)}"
-    env = topics(name) | {"STATE_STORE_URL": "memory://", "SCORING_GROUP_ID": f"scoring-{name}"}
-    await create_topics(bootstrap, list(topics(name).values()), 6)
-    events = make_events(name, events_count, contacts=2000, senders=10)
-    delivery = Delivery()
     rng = random.Random(17)
-    async with stack_running(bootstrap, workdir, ("ingestion", "scoring"), **env) as stack:
-        scoring = stack.processes["scoring"]
-        posting = asyncio.create_task(
-            post_events(stack.url("ingestion"), stack.secret, events, delivery, retry_until_accepted=True)
-        )
+    async with scoring_under_traffic(
+        bootstrap, workdir, "sk", events_count=events_count, contacts=2000, store_url="memory://"
+    ) as run:
+        scoring = run.stack.processes["scoring"]
         survived = 0
         while survived < kills:
             await asyncio.sleep(rng.uniform(1.0, 4.0))
@@ -174,16 +202,7 @@ async def scoring_killed(bootstrap: str, workdir: Path, events_count: int, kills
             scoring.start()
             await asyncio.to_thread(scoring.wait_ready)
             survived += 1
-        await posting
-        await compare_with_clean_run(
-            result,
-            bootstrap,
-            workdir=workdir,
-            name=name,
-            accepted=delivery.accepted,
-            events=events,
-            scorer_url=stack.url("scoring"),
-        )
+        await compare_with_clean_run(result, run, scoring.url)
     result.figures["kills survived"] = survived
     result.check("scoring was killed while events flowed", survived >= 1, f"{survived} kills")
     return result
@@ -192,29 +211,20 @@ async def scoring_killed(bootstrap: str, workdir: Path, events_count: int, kills
 async def scoring_scaled_out(bootstrap: str, workdir: Path, events_count: int) -> ScenarioResult:
     """Two, then three replicas on Redis with a rebalance mid-stream: same state as one; checks agree everywhere."""
     result = ScenarioResult("scoring scaled to 2 then 3 replicas with a rebalance mid-stream (Redis): same state")
-    name = f"so{secrets.token_hex(3)}"
-    await create_topics(bootstrap, list(topics(name).values()), 6)
-    events = make_events(name, events_count, contacts=1500, senders=10)
-    delivery = Delivery()
-    redis = RedisServer()
-    redis.start()
-    try:
-        env = topics(name) | {"STATE_STORE_URL": redis.url, "SCORING_GROUP_ID": f"scoring-{name}"}
-        async with stack_running(bootstrap, workdir, ("ingestion", "scoring"), **env) as stack:
-            first = stack.processes["scoring"]
+    with running_redis() as redis:
+        traffic = scoring_under_traffic(
+            bootstrap,
+            workdir,
+            "so",
+            events_count=events_count,
+            contacts=1500,
+            store_url=redis.url,
+            **STEADY,
+            pause=lambda: 0.3,
+        )
+        async with traffic as run:
+            first = run.stack.processes["scoring"]
             replicas = [first]
-            posting = asyncio.create_task(
-                post_events(
-                    stack.url("ingestion"),
-                    stack.secret,
-                    events,
-                    delivery,
-                    batch_size=100,
-                    concurrency=2,
-                    retry_until_accepted=True,
-                    pause=lambda: 0.3,
-                )
-            )
             for n in (2, 3):
                 await asyncio.sleep(3)
                 replica = ServiceProcess("scoring", free_port(), first.env, workdir / f"scoring-{n}.log")
@@ -222,24 +232,12 @@ async def scoring_scaled_out(bootstrap: str, workdir: Path, events_count: int) -
                 await asyncio.to_thread(replica.wait_ready)
                 replicas.append(replica)
             await asyncio.sleep(3)
-            mid_stream = not posting.done()
+            mid_stream = not run.sending.done()
             await asyncio.to_thread(first.stop)
-            await posting
-            survivor = replicas[1]
-            await compare_with_clean_run(
-                result,
-                bootstrap,
-                workdir=workdir,
-                name=name,
-                accepted=delivery.accepted,
-                events=events,
-                scorer_url=survivor.url,
-            )
-            answers = await _checks_on(replicas[1:], events)
+            await compare_with_clean_run(result, run, replicas[1].url)
+            answers = await _checks_on(replicas[1:], run.events)
             for replica in replicas[1:]:
                 await asyncio.to_thread(replica.stop)
-    finally:
-        redis.destroy()
     result.figures["replicas at most"] = 3
     result.check("the first replica stopped while events were still arriving", mid_stream)
     result.figures["pre-send checks that differ between replicas"] = answers
@@ -270,50 +268,24 @@ async def _checks_on(replicas: list[ServiceProcess], events: list[dict[str, Any]
 async def store_outage(bootstrap: str, workdir: Path, events_count: int, outage_seconds: float) -> ScenarioResult:
     """Redis stopped mid-stream: scoring stops committing and is not ready; afterwards nothing is lost."""
     result = ScenarioResult("Redis stopped mid-stream: scoring holds its commits and resumes without loss")
-    name = f"ro{secrets.token_hex(3)}"
-    await create_topics(bootstrap, list(topics(name).values()), 6)
-    events = make_events(name, events_count, contacts=1000, senders=10)
-    delivery = Delivery()
-    redis = RedisServer()
-    redis.start()
-    try:
-        env = topics(name) | {"STATE_STORE_URL": redis.url, "SCORING_GROUP_ID": f"scoring-{name}"}
-        async with stack_running(bootstrap, workdir, ("ingestion", "scoring"), **env) as stack:
-            posting = asyncio.create_task(
-                post_events(
-                    stack.url("ingestion"),
-                    stack.secret,
-                    events,
-                    delivery,
-                    batch_size=100,
-                    concurrency=2,
-                    retry_until_accepted=True,
-                    pause=lambda: 0.15,
-                )
-            )
+    with running_redis() as redis:
+        traffic = scoring_under_traffic(
+            bootstrap,
+            workdir,
+            "ro",
+            events_count=events_count,
+            contacts=1000,
+            store_url=redis.url,
+            **STEADY,
+            pause=lambda: 0.15,
+        )
+        async with traffic as run:
             await asyncio.sleep(3)
-            mid_stream = not posting.done()
-            await asyncio.to_thread(redis.stop)
-            down_at = time.monotonic()
-            not_ready = await readyz_becomes(f"{stack.url('scoring')}/readyz", 503, wait_seconds=30)
-            await asyncio.sleep(max(0.0, outage_seconds - (time.monotonic() - down_at)))
-            await asyncio.to_thread(redis.start)
-            outage = time.monotonic() - down_at
-            ready_again = await readyz_becomes(f"{stack.url('scoring')}/readyz", 200, wait_seconds=60)
-            await posting
-            await compare_with_clean_run(
-                result,
-                bootstrap,
-                workdir=workdir,
-                name=name,
-                accepted=delivery.accepted,
-                events=events,
-                scorer_url=stack.url("scoring"),
-            )
-    finally:
-        redis.destroy()
-    result.figures["store outage seconds"] = round(outage, 1)
+            mid_stream = not run.sending.done()
+            down = await outage(redis.stop, redis.start, f"{run.stack.url('scoring')}/readyz", outage_seconds)
+            await compare_with_clean_run(result, run, run.stack.url("scoring"))
+    result.figures["store outage seconds"] = down.seconds
     result.check("Redis stopped while events were still arriving", mid_stream)
-    result.check("scoring's /readyz answered 503 while Redis was down", not_ready)
-    result.check("scoring's /readyz answered 200 after Redis came back", ready_again)
+    result.check("scoring's /readyz answered 503 while Redis was down", down.went_unready)
+    result.check("scoring's /readyz answered 200 after Redis came back", down.recovered)
     return result

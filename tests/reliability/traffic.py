@@ -175,3 +175,43 @@ async def readyz_becomes(url: str, status: int, wait_seconds: float) -> bool:
                 pass
             await asyncio.sleep(0.2)
     return False
+
+
+def posting(stack: Stack, events: list[dict[str, Any]], delivery: Delivery, **options: Any) -> asyncio.Task[None]:
+    """Events posted to the stack's ingestion in the background while a scenario does its damage; every batch
+    is retried until it is answered 202, as a CRM would."""
+    return asyncio.create_task(
+        post_events(stack.url("ingestion"), stack.secret, events, delivery, retry_until_accepted=True, **options)
+    )
+
+
+STEADY = {"batch_size": 100, "concurrency": 2}
+"""Small batches from two senders: traffic that is still flowing when an outage starts and ends."""
+
+
+@dataclass
+class Outage:
+    started: float
+    ended: float
+    went_unready: bool
+    """`/readyz` answered 503 while the dependency was down."""
+    recovered: bool
+    """`/readyz` answered 200 again after it came back."""
+
+    @property
+    def seconds(self) -> float:
+        return round(self.ended - self.started, 1)
+
+
+async def outage(
+    stop: Callable[[], None], start: Callable[[], None], ready_url: str, seconds: float, recovery_seconds: float = 60
+) -> Outage:
+    """Take a dependency away for `seconds` (blocking `stop`/`start` run in a thread) and watch `/readyz`."""
+    await asyncio.to_thread(stop)
+    started = time.monotonic()
+    went_unready = await readyz_becomes(ready_url, 503, wait_seconds=30)
+    await asyncio.sleep(max(0.0, seconds - (time.monotonic() - started)))
+    ended = time.monotonic()
+    await asyncio.to_thread(start)
+    recovered = await readyz_becomes(ready_url, 200, wait_seconds=recovery_seconds)
+    return Outage(started, ended, went_unready, recovered)
