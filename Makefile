@@ -16,7 +16,6 @@ help:
 	@echo "make bench   - throughput ratios against baselines from the same run, state size (several minutes)"
 	@echo "make reliability - crash/outage/poison/fuzz scenarios on Apache Kafka, with a report"
 	@echo "make lint    - ruff and mypy (strict on services/ and schemas/)"
-	@echo "make bench   - throughput ratios against baselines measured in the same run"
 	@echo "make contracts - regenerate schemas/json and schemas/asyncapi from the code"
 	@echo "make dashboards - regenerate deploy/grafana/dashboards/*.json from deploy/grafana/build_dashboards.py"
 

@@ -8,8 +8,11 @@ import ctypes
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
+
+import httpx
 
 _PR_SET_PDEATHSIG = 1
 
@@ -22,6 +25,23 @@ def _die_with_parent() -> None:
 def spawn(args: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
     hook: Callable[[], None] = _die_with_parent
     return subprocess.Popen(args, process_group=0, preexec_fn=hook, **kwargs)  # noqa: PLW1509
+
+
+def wait_until_answering(
+    process: subprocess.Popen[bytes], url: str, timeout: float, name: str, log_tail: Callable[[], str]
+) -> None:
+    """Until `url` answers 200; fails at once, with the log's tail, if the child exits meanwhile."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}:\n{log_tail()}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{name} not ready after {timeout} s:\n{log_tail()}")
 
 
 def stop(process: subprocess.Popen[bytes] | None, timeout: float) -> None:

@@ -3,13 +3,10 @@
 import os
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
-from services.devstack.children import spawn, stop
+from services.devstack.children import spawn, stop, wait_until_answering
 
 SERVICES = {
     "ingestion": ("services.ingestion.main", "INGEST_PORT"),
@@ -41,18 +38,12 @@ class ServiceProcess:
         )
 
     def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
-                tail = self.log_path.read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{tail}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(f"{self.name} not ready after {timeout} s; see {self.log_path}")
+        if self.process is None:
+            raise RuntimeError(f"{self.name} was never started")
+        wait_until_answering(self.process, f"{self.url}/readyz", timeout, self.name, self.log_tail)
+
+    def log_tail(self) -> str:
+        return self.log_path.read_text(errors="replace")[-2000:] if self.log_path.exists() else ""
 
     def stop(self, timeout: float = 15) -> None:
         stop(self.process, timeout)

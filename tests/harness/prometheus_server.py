@@ -6,14 +6,13 @@ the targets (the services' loopback ports), short intervals, and absolute paths 
 
 import shutil
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import yaml
 
-from services.devstack.children import spawn, stop
+from services.devstack.children import spawn, stop, wait_until_answering
 from services.devstack.embedded_broker import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,17 +67,7 @@ class PrometheusServer:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"prometheus exited with {self.process.returncode}:\n{self.log_tail()}")
-            try:
-                if httpx.get(f"{self.url}/-/ready", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(f"prometheus not ready after {timeout} s:\n{self.log_tail()}")
+        wait_until_answering(self.process, f"{self.url}/-/ready", timeout, "prometheus", self.log_tail)
 
     def stop(self, timeout: float = 15) -> None:
         stop(self.process, timeout)

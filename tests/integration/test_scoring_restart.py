@@ -2,6 +2,9 @@
 
 import asyncio
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,7 +15,7 @@ from aiokafka import AIOKafkaConsumer
 from schemas import Alert, PairScore
 from services.runtime.topics import create_topics
 from tests.harness.brokers import ApacheTestBroker, EmbeddedTestBroker
-from tests.harness.stack import read_topic, running_stack
+from tests.harness.stack import Stack, read_topic, running_stack
 from tests.integration.test_scoring_scenarios import NOW, post, tenant, touch
 
 
@@ -34,10 +37,22 @@ def alerts_on(bootstrap: str, topic: str, at_least: int, wait: float = 60) -> li
     return [Alert.model_validate_json(value) for _, value, _ in records]
 
 
-@pytest.mark.slow
-def test_a_killed_scorer_rebuilds_its_memory_store_from_the_topic(
-    kafka: ApacheTestBroker | EmbeddedTestBroker, tmp_path: Path
-) -> None:
+@dataclass
+class WatchedPair:
+    """A scorer on the memory store (own topics and group) that has scored three touches and announced `watch`."""
+
+    stack: Stack
+    tenant: str
+    topics: dict[str, str]
+    group: str
+
+    @property
+    def url(self) -> str:
+        return f"{self.stack.url('scoring')}/v1/pairs/{self.tenant}/rep-1/c"
+
+
+@contextmanager
+def watched_pair(kafka: ApacheTestBroker | EmbeddedTestBroker, tmp_path: Path) -> Iterator[WatchedPair]:
     name = tenant()
     topics = {
         "TOPIC_EVENTS": f"{name}.events",
@@ -46,13 +61,22 @@ def test_a_killed_scorer_rebuilds_its_memory_store_from_the_topic(
         "TOPIC_ALERTS": f"{name}.alerts",
     }
     asyncio.run(create_topics(kafka.bootstrap, list(topics.values()), 3))
-    env = topics | {"STATE_STORE_URL": "memory://", "SCORING_GROUP_ID": f"restart-{name}"}
+    group = f"restart-{name}"
+    env = topics | {"STATE_STORE_URL": "memory://", "SCORING_GROUP_ID": group}
     with running_stack(kafka.bootstrap, tmp_path, names=("ingestion", "scoring"), **env) as stack:
-        pair = f"{stack.url('scoring')}/v1/pairs/{name}/rep-1/c"
+        watched = WatchedPair(stack, name, topics, group)
         post(stack, [touch(f"e{n}", name, NOW - timedelta(days=9 - 3 * n), "rep-1", "c") for n in range(3)])
         assert [a.level for a in alerts_on(stack.bootstrap, topics["TOPIC_ALERTS"], 1)] == ["watch"]
-        assert touches_kept(pair, 3) == 3
+        assert touches_kept(watched.url, 3) == 3
+        yield watched
 
+
+@pytest.mark.slow
+def test_a_killed_scorer_rebuilds_its_memory_store_from_the_topic(
+    kafka: ApacheTestBroker | EmbeddedTestBroker, tmp_path: Path
+) -> None:
+    with watched_pair(kafka, tmp_path) as watched:
+        stack, name, topics, pair = watched.stack, watched.tenant, watched.topics, watched.url
         scoring = stack.processes["scoring"]
         time.sleep(1)  # the batch's offsets are committed right after its outputs; let that happen
         scoring.kill()
@@ -87,25 +111,11 @@ async def rewind_group(bootstrap: str, group_id: str, topic: str) -> None:
 def test_outputs_published_before_a_crash_are_not_published_again(
     kafka: ApacheTestBroker | EmbeddedTestBroker, tmp_path: Path
 ) -> None:
-    name = tenant()
-    topics = {
-        "TOPIC_EVENTS": f"{name}.events",
-        "TOPIC_EVENTS_DLQ": f"{name}.events.dlq",
-        "TOPIC_SCORES": f"{name}.scores",
-        "TOPIC_ALERTS": f"{name}.alerts",
-    }
-    asyncio.run(create_topics(kafka.bootstrap, list(topics.values()), 3))
-    group = f"replay-{name}"
-    env = topics | {"STATE_STORE_URL": "memory://", "SCORING_GROUP_ID": group}
-    with running_stack(kafka.bootstrap, tmp_path, names=("ingestion", "scoring"), **env) as stack:
-        pair = f"{stack.url('scoring')}/v1/pairs/{name}/rep-1/c"
-        post(stack, [touch(f"e{n}", name, NOW - timedelta(days=9 - 3 * n), "rep-1", "c") for n in range(3)])
-        assert [a.level for a in alerts_on(stack.bootstrap, topics["TOPIC_ALERTS"], 1)] == ["watch"]
-        assert touches_kept(pair, 3) == 3
-
+    with watched_pair(kafka, tmp_path) as watched:
+        stack, name, topics, pair = watched.stack, watched.tenant, watched.topics, watched.url
         scoring = stack.processes["scoring"]
         scoring.stop()
-        asyncio.run(rewind_group(stack.bootstrap, group, topics["TOPIC_EVENTS"]))
+        asyncio.run(rewind_group(stack.bootstrap, watched.group, topics["TOPIC_EVENTS"]))
         scoring.start()
         scoring.wait_ready()
         assert touches_kept(pair, 3) == 3, "the uncommitted events are scored again"
