@@ -24,7 +24,7 @@ from services.ingestion.openapi import RESPONSES, SOAP_RESPONSES, document_bodie
 from services.ingestion.pipeline import Answer, Intake, Refusal
 from services.ingestion.publisher import MAX_BATCH_BYTES, EventSink, KafkaEventSink
 from services.ingestion.rate_limit import TenantRateLimiter
-from services.ingestion.results import Problem
+from services.ingestion.results import Problem, result_body
 from services.ingestion.settings import IngestionSettings
 from services.runtime.broker import build_broker
 from services.runtime.http_metrics import install_http_metrics
@@ -82,8 +82,7 @@ def build_app(
                 status_code=refusal.status,
                 headers=retry_after(refusal),
             )
-        body = answer.result.model_dump_json(exclude_none=True)
-        return Response(body, status_code=answer.status, media_type="application/json")
+        return Response(result_body(answer.result), status_code=answer.status, media_type="application/json")
 
     json_routes = (
         (Source.GENERIC, readers.generic, 'One event, or {"events": [...]}, signed with Standard Webhooks'),
@@ -118,7 +117,7 @@ def build_app(
             envelope = soap.fault(refusal.status >= 500, refusal.detail)
             return soap_response(refusal.status, envelope, retry_after(refusal))
         if answer.status == 422:
-            reasons = "; ".join(f"{r.index}: {r.reason}" for r in answer.result.results[:5])
+            reasons = "; ".join(f"{r['index']}: {r.get('reason')}" for r in answer.result["results"][:5])
             return soap_response(422, soap.fault(False, f"every notification was invalid: {reasons}"))
         return soap_response(200, soap.ACK)
 

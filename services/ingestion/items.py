@@ -6,7 +6,7 @@ Adapters are pure: they turn bytes into `Item`s and never publish, so every mapp
 from dataclasses import dataclass
 
 from schemas import OutreachEvent
-from services.ingestion.results import ItemFields, ItemStatus
+from services.ingestion.results import ItemResult, ItemStatus
 
 
 @dataclass(slots=True)
@@ -31,7 +31,7 @@ class Item:
     def ignore(cls, index: int, event_id: str | None, reason: str) -> "Item":
         return cls(index, event_id, ignored=reason)
 
-    def result(self, status: ItemStatus | None = None) -> ItemFields:
+    def result(self, status: ItemStatus | None = None) -> ItemResult:
         """The answer for this item; `status` overrides it once dedupe has looked at the event."""
         if self.rejected is not None:
             status, reason = ItemStatus.REJECTED, self.rejected

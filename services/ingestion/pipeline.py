@@ -16,7 +16,7 @@ from services.ingestion.items import Item
 from services.ingestion.metrics import EVENTS, EVENTS_PUBLISHED, PUBLISH_DURATION
 from services.ingestion.publisher import BrokerUnavailable, EventSink
 from services.ingestion.rate_limit import TenantRateLimiter
-from services.ingestion.results import BatchResult, ItemFields, ItemStatus
+from services.ingestion.results import BatchResult, ItemResult, ItemStatus, batch_result
 
 log = logging.getLogger("rapport_guard.ingestion")
 
@@ -99,10 +99,10 @@ class Intake:
             PUBLISH_DURATION.observe(time.perf_counter() - started)
 
     @staticmethod
-    def _answer(source: Source, results: list[ItemFields]) -> Answer:
+    def _answer(source: Source, results: list[ItemResult]) -> Answer:
         counts = Counter([result["status"] for result in results])
         for status, count in counts.items():
             EVENTS.labels(source=source, result=status).inc(count)
-        outcome = BatchResult.of(results, counts)
-        every_item_invalid = outcome.rejected == len(results)
+        outcome = batch_result(results, counts)
+        every_item_invalid = outcome["rejected"] == len(results)
         return Answer(422 if every_item_invalid else 202, outcome)
