@@ -32,6 +32,7 @@ from fastapi.responses import JSONResponse
 from services.devstack.children import spawn
 from services.devstack.embedded_broker import free_port
 from services.devstack.processes import ServiceProcess
+from services.ingestion.main import tune_garbage_collector
 from services.runtime.broker import build_broker
 from services.runtime.lifecycle import BrokerConnection
 from services.runtime.probes import probes_router
@@ -72,7 +73,10 @@ def bare_app(settings: ServiceSettings) -> FastAPI:
 
 
 def serve_bare(port: int) -> None:
-    uvicorn.run(bare_app(ServiceSettings()), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    """Tuned like the ingestion service (same garbage-collector settings), so the ratio compares the work only."""
+    app = bare_app(ServiceSettings())
+    tune_garbage_collector()
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
 def batches(key: bytes, round_tag: str, count: int, size: int) -> list[tuple[bytes, dict[str, str]]]:
