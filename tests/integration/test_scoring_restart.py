@@ -12,7 +12,8 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from schemas import Alert, PairScore
+from schemas import Alert, AlertLevel, PairScore
+from services.devstack.processes import ServiceProcess
 from services.runtime.topics import create_topics
 from tests.harness.brokers import ApacheTestBroker, EmbeddedTestBroker
 from tests.harness.stack import Stack, read_topic, running_stack
@@ -50,6 +51,22 @@ class WatchedPair:
     def url(self) -> str:
         return f"{self.stack.url('scoring')}/v1/pairs/{self.tenant}/rep-1/c"
 
+    @property
+    def scoring(self) -> ServiceProcess:
+        return self.stack.processes["scoring"]
+
+    def restarted(self) -> None:
+        """Start the scorer again and wait until it remembers the three touches."""
+        self.scoring.start()
+        self.scoring.wait_ready()
+        assert touches_kept(self.url, 3) == 3, "the three touches are remembered after the restart"
+
+    def fourth_touch(self) -> list[Alert]:
+        """One more touch, scored; then every alert on the topic."""
+        post(self.stack, [touch("e3", self.tenant, NOW - timedelta(hours=2), "rep-1", "c")])
+        assert touches_kept(self.url, 4) == 4
+        return alerts_on(self.stack.bootstrap, self.topics["TOPIC_ALERTS"], 2, wait=10)
+
 
 @contextmanager
 def watched_pair(kafka: ApacheTestBroker | EmbeddedTestBroker, tmp_path: Path) -> Iterator[WatchedPair]:
@@ -76,18 +93,11 @@ def test_a_killed_scorer_rebuilds_its_memory_store_from_the_topic(
     kafka: ApacheTestBroker | EmbeddedTestBroker, tmp_path: Path
 ) -> None:
     with watched_pair(kafka, tmp_path) as watched:
-        stack, name, topics, pair = watched.stack, watched.tenant, watched.topics, watched.url
-        scoring = stack.processes["scoring"]
         time.sleep(1)  # the batch's offsets are committed right after its outputs; let that happen
-        scoring.kill()
-        scoring.start()
-        scoring.wait_ready()
-        assert touches_kept(pair, 3) == 3, "the touches scored before the kill are back"
-
-        post(stack, [touch("e3", name, NOW - timedelta(hours=2), "rep-1", "c")])
-        assert touches_kept(pair, 4) == 4
-        alerts = alerts_on(stack.bootstrap, topics["TOPIC_ALERTS"], 2, wait=10)
-    assert [a.level for a in alerts].count("watch") == 1, "the watch alert is not announced again"
+        watched.scoring.kill()
+        watched.restarted()
+        alerts = watched.fourth_touch()
+    assert [a.level for a in alerts].count(AlertLevel.WATCH) == 1, "the watch alert is not announced again"
     assert len({a.alert_id for a in alerts}) == len(alerts)
 
 
@@ -112,19 +122,13 @@ def test_outputs_published_before_a_crash_are_not_published_again(
     kafka: ApacheTestBroker | EmbeddedTestBroker, tmp_path: Path
 ) -> None:
     with watched_pair(kafka, tmp_path) as watched:
-        stack, name, topics, pair = watched.stack, watched.tenant, watched.topics, watched.url
-        scoring = stack.processes["scoring"]
-        scoring.stop()
-        asyncio.run(rewind_group(stack.bootstrap, watched.group, topics["TOPIC_EVENTS"]))
-        scoring.start()
-        scoring.wait_ready()
-        assert touches_kept(pair, 3) == 3, "the uncommitted events are scored again"
-
-        post(stack, [touch("e3", name, NOW - timedelta(hours=2), "rep-1", "c")])
-        assert touches_kept(pair, 4) == 4
-        scores = asyncio.run(read_topic(stack.bootstrap, topics["TOPIC_SCORES"], lambda found: len(found) >= 5, 10))
-        alerts = alerts_on(stack.bootstrap, topics["TOPIC_ALERTS"], 2, wait=10)
+        watched.scoring.stop()
+        asyncio.run(rewind_group(watched.stack.bootstrap, watched.group, watched.topics["TOPIC_EVENTS"]))
+        watched.restarted()
+        alerts = watched.fourth_touch()
+        scores_topic = watched.topics["TOPIC_SCORES"]
+        scores = asyncio.run(read_topic(watched.stack.bootstrap, scores_topic, lambda found: len(found) >= 5, 10))
     scored = [PairScore.model_validate_json(value).event_id for _, value, _ in scores]
     assert sorted(scored) == ["e0", "e1", "e2", "e3"], "each event's score is on the topic once"
     assert len({headers["score_id"] for _, _, headers in scores}) == 4
-    assert [a.level for a in alerts].count("watch") == 1, "the watch alert is not announced again"
+    assert [a.level for a in alerts].count(AlertLevel.WATCH) == 1, "the watch alert is not announced again"
