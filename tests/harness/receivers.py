@@ -62,6 +62,8 @@ class HttpReceiver:
         self.default = OK
         self.requests: list[Request] = []
         self.seen = 0
+        self.cut_off = 0
+        """Requests whose body ended before its content-length: the sender died mid-send, as a real server sees it."""
         self.lock = threading.Lock()
         self.hold_request: int | None = None
         self.held_reply = OK
@@ -98,7 +100,12 @@ class HttpReceiver:
                 return None
 
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                length = int(self.headers.get("content-length", "0"))
+                body = self.rfile.read(length)
+                if len(body) < length:
+                    with receiver.lock:
+                        receiver.cut_off += 1
+                    return
                 headers = {name.lower(): value for name, value in self.headers.items()}
                 problem = receiver.check(headers, body)
                 with receiver.lock:

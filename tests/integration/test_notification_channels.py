@@ -1,6 +1,7 @@
 """Each channel against a real receiver on loopback, and the failures receivers really have."""
 
 import json
+import socket
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 
@@ -17,7 +18,7 @@ from services.notification.notifier import delivery_id
 from services.notification.retries import Attempts, RetryPolicy, deliver_with_retries
 from services.notification.routing import EmailChannelConfig
 from services.notification.wording import Notice
-from services.runtime.standard_webhooks import decode_secret
+from services.runtime.standard_webhooks import decode_secret, signed_headers
 from tests.harness.alerts import make_alert
 from tests.harness.receivers import (
     Reply,
@@ -72,6 +73,20 @@ async def test_a_webhook_signed_with_another_secret_is_refused_by_the_receiver(c
         result, _, _ = await deliver(WebhookChannel("crm", crm.url, decode_secret(new_secret()), client, now))
     assert (result.delivered, result.attempts, result.error) == (False, 1, "receiver answered HTTP 400")
     assert crm.problems() == ["bad signature: no v1 signature matches a configured secret"]
+
+
+def test_a_sender_dying_mid_body_leaves_no_delivery_and_no_signature_complaint() -> None:
+    """The notification crash scenario kills senders mid-request; the cut-off body is not the signer's fault."""
+    secret = new_secret()
+    body = json.dumps({"type": "rapport_guard.alert.nuisance", "data": {"summary": "x" * 200}}).encode()
+    headers = signed_headers(decode_secret(secret), "msg_cut", body, int(now().timestamp()))
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    with running(webhook_receiver(secret)) as crm:
+        request = f"POST /hook HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: {len(body)}\r\n{head}\r\n"
+        with socket.create_connection(("127.0.0.1", crm.port), timeout=5) as sender:
+            sender.sendall(request.encode() + body[: len(body) // 2])
+        crm.wait_for(lambda receiver: receiver.cut_off == 1, seconds=5)
+        assert (crm.accepted(), crm.problems()) == ([], [])
 
 
 async def test_a_receiver_answering_500_then_recovering_gets_the_alert_once(client: httpx.AsyncClient) -> None:

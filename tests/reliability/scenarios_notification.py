@@ -91,6 +91,7 @@ async def notification_killed(bootstrap: str, workdir: Path, alerts_count: int, 
         "alerts for the dead channel": len(to_nowhere),
         "dead-lettered": len(dead & to_nowhere),
         "kills survived": survived,
+        "requests cut off by a kill": crm.cut_off,
         "lost": len(to_crm - delivered) + len(to_nowhere - dead),
     }
     result.must_be_zero("lost")
