@@ -5,7 +5,7 @@ import json
 import secrets
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +14,11 @@ from aiokafka import AIOKafkaProducer
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from schemas import Channel, Direction, Kind, OutreachEvent, Source
+from schemas import OutreachEvent
 from services.devstack.topic_reader import open_reader
 from services.runtime.standard_webhooks import decode_secret, signed_headers
 from services.runtime.topics import create_topics
+from tests.harness.events import event
 from tests.harness.stack import Stack
 from tests.reliability.report import ScenarioResult
 from tests.reliability.traffic import event_ids_on, make_events, stack_running, topics
@@ -34,19 +35,7 @@ POISON: list[tuple[str, bytes]] = [
 
 
 def good_event(run_id: str, n: int) -> OutreachEvent:
-    now = datetime.now(UTC)
-    return OutreachEvent(
-        event_id=f"{run_id}-good-{n}",
-        tenant="poison",
-        source=Source.GENERIC,
-        occurred_at=now,
-        received_at=now,
-        sender_id="s1",
-        contact_id=f"c{n % 7}",
-        channel=Channel.EMAIL,
-        direction=Direction.OUTBOUND,
-        kind=Kind.MESSAGE,
-    )
+    return event(f"{run_id}-good-{n}", datetime.now(UTC) - timedelta(minutes=1), tenant="poison", contact=f"c{n % 7}")
 
 
 async def poison_on_topic(bootstrap: str, workdir: Path, good_count: int) -> ScenarioResult:
@@ -72,7 +61,7 @@ async def poison_on_topic(bootstrap: str, workdir: Path, good_count: int) -> Sce
                 await producer.send_and_wait(env["TOPIC_EVENTS"], value, key=marker.encode())
         finally:
             await producer.stop()
-        good_ids = {f"{run_id}-good-{n}" for n in range(good_count)}
+        good_ids = {good_event(run_id, n).event_id for n in range(good_count)}
         scored = await event_ids_on(bootstrap, env["TOPIC_SCORES"], good_ids, wait_seconds=120)
         dead = await _dead_letters(bootstrap, env["TOPIC_EVENTS_DLQ"], run_id, len(POISON), wait_seconds=60)
         async with httpx.AsyncClient(timeout=5) as client:

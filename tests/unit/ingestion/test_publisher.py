@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 from faststream.kafka import KafkaBroker, KafkaPublishMessage
 
-from schemas import Channel, Direction, Kind, OutreachEvent, Source
+from schemas import OutreachEvent
 from services.ingestion.partitioning import partition_for
 from services.ingestion.publisher import BrokerUnavailable, KafkaEventSink
+from tests.harness.events import event
 
 PARTITIONS = 3
+AT = datetime(2026, 11, 2, tzinfo=UTC)
 
 
 class Broker:
@@ -52,22 +54,7 @@ def sink(broker: Broker, timeout_seconds: float = 5, max_batch_bytes: int = 262_
 
 
 def touches(contacts: list[str]) -> list[OutreachEvent]:
-    at = datetime(2026, 11, 2, tzinfo=UTC)
-    return [
-        OutreachEvent(
-            event_id=f"e-{n}",
-            tenant="acme",
-            source=Source.GENERIC,
-            occurred_at=at,
-            received_at=at,
-            sender_id="rep-1",
-            contact_id=contact,
-            channel=Channel.EMAIL,
-            direction=Direction.OUTBOUND,
-            kind=Kind.MESSAGE,
-        )
-        for n, contact in enumerate(contacts)
-    ]
+    return [event(n, AT, contact=contact) for n, contact in enumerate(contacts)]
 
 
 async def settle() -> None:

@@ -2,47 +2,15 @@
 
 from datetime import UTC, datetime, timedelta
 
-from schemas import Channel, Direction, Kind, Outcome, OutreachEvent, Source
+from schemas import Direction, OutreachEvent
 from services.scoring.history import ContactState, place
 from services.scoring.policy import Policy
 from services.scoring.touches import seconds, touch_from_event
+from tests.harness.events import event
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 """A Monday, 09:00 UTC (10:00 in Berlin)."""
 DAY = timedelta(days=1)
-
-
-def event(
-    n: int | str,
-    at: datetime,
-    *,
-    sender: str = "rep-1",
-    contact: str = "c-1",
-    tenant: str = "acme",
-    channel: Channel = Channel.EMAIL,
-    direction: Direction = Direction.OUTBOUND,
-    kind: Kind | None = None,
-    outcome: Outcome | None = None,
-    category: str | None = None,
-    timezone: str | None = None,
-) -> OutreachEvent:
-    if kind is None:
-        kind = Kind.REPLY if direction is Direction.INBOUND else Kind.CALL if "phone" in channel else Kind.MESSAGE
-    return OutreachEvent(
-        event_id=f"e-{n}",
-        tenant=tenant,
-        source=Source.GENERIC,
-        occurred_at=at,
-        received_at=at + timedelta(minutes=1),
-        sender_id=sender,
-        contact_id=contact,
-        contact_timezone=timezone,
-        channel=channel,
-        direction=direction,
-        kind=kind,
-        outcome=outcome,
-        category=category,
-    )
 
 
 def reply(n: int | str, at: datetime, **kwargs: object) -> OutreachEvent:
