@@ -3,9 +3,9 @@
 from datetime import timedelta
 
 from schemas import AlertLevel, Level, OutreachEvent, Scope
-from services.scoring.policy_file import PolicySet
-from services.scoring.processor import Outputs, Processor, event_problem
-from services.scoring.store_memory import MemoryStore
+from services.scoring.policy.file import PolicySet
+from services.scoring.processing.processor import Outputs, Processor, event_problem
+from services.scoring.state.memory_store import MemoryStore
 from tests.unit.scoring.builders import DAY, T0, emails, event, reply
 
 NOW = T0 + 60 * DAY
@@ -118,3 +118,4 @@ async def test_state_is_bounded_per_pair() -> None:
     assert len(state.pairs["rep-1"].touches) == 32
     [again] = await deliver(scorer, emails(50, timedelta(hours=6)))
     assert (again.scored, again.duplicates) == ([], 50), "forgotten touches are still recognised as seen"
+

@@ -10,7 +10,7 @@ from enum import StrEnum
 from functools import cache
 
 from schemas import Channel, Direction, Kind, Outcome, OutreachEvent
-from services.scoring.policy import Policy
+from services.scoring.policy.model import Policy
 
 
 class Engagement(StrEnum):

@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from schemas import Alert, Level, OutreachEvent, PairScore, Scope
-from services.scoring.alerts import announcement, build_alert
-from services.scoring.codec import EARLIEST, LATEST
-from services.scoring.engine import ContactView, Judgement, judge_pair, judge_team, pair_level, team_applies
-from services.scoring.history import ContactState, place
-from services.scoring.policy import known_timezone
-from services.scoring.policy_file import PolicySet
-from services.scoring.state import StateStore
-from services.scoring.touches import seconds, touch_from_event
+from services.scoring.engine.judge import ContactView, Judgement, judge_pair, judge_team, pair_level, team_applies
+from services.scoring.engine.touches import seconds, touch_from_event
+from services.scoring.policy.file import PolicySet
+from services.scoring.policy.model import known_timezone
+from services.scoring.processing.alerts import announcement, build_alert
+from services.scoring.state.codec import EARLIEST, LATEST
+from services.scoring.state.history import ContactState, place
+from services.scoring.state.store import StateStore
 
 log = logging.getLogger("rapport_guard.scoring")
 
