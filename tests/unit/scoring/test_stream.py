@@ -213,7 +213,7 @@ class TopicsReadBack(PartitionTakeover):
     """Re-arming reads the ids back from what the in-memory broker delivered, as the real one reads the topics."""
 
     def __init__(self, received: Received) -> None:
-        super().__init__("127.0.0.1:9", "g", asyncio.Lock(), ReplayGuard({}, 0), None)
+        super().__init__({"bootstrap_servers": ["127.0.0.1:9"]}, "g", asyncio.Lock(), ReplayGuard({}, 0), None)
         self.received = received
         self.rearmed = 0
         self.ready.set()
