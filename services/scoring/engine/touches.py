@@ -104,6 +104,8 @@ def instant(at: int) -> datetime:
 
 
 def touch_from_event(event: OutreachEvent, policy: Policy) -> Touch:
+    if event.channel is None:
+        raise ValueError(f"a {event.kind.value} event is consent, not a touch")
     return Touch.of(
         at=seconds(event.occurred_at),
         key=event_key(event.source, event.event_id),

@@ -30,6 +30,8 @@ class Outputs:
     scored: list[tuple[OutreachEvent, PairScore]] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     duplicates: int = 0
+    consent: int = 0
+    """Opt-outs and opt-ins seen: not touches, so they are neither scored nor placed (yet)."""
     failed: list[tuple[int, str, str]] = field(default_factory=list)
     """(position in the batch, reason, detail) of events that could not be processed."""
 
@@ -76,6 +78,9 @@ class Processor:
         states = await self.store.load_many(keys) if keys else {}
         changed: dict[str, ContactState] = {}
         for position, event in enumerate(events):
+            if event.kind.is_consent:
+                outputs.consent += 1
+                continue
             state = states[event.contact_key]
             try:
                 placed = self.apply(state, event, now, outputs)

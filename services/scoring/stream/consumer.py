@@ -219,6 +219,7 @@ class ScoringStream:
         """Counted per batch, observed per event: the per-event cost of metrics stays a few histogram calls."""
         metrics.EVENTS.labels(result="duplicate").inc(outputs.duplicates)
         metrics.EVENTS.labels(result="scored").inc(len(outputs.scored))
+        metrics.EVENTS.labels(result="consent").inc(outputs.consent)
         occurred = metrics.EVENT_DELAY.labels(since="occurred")
         received = metrics.EVENT_DELAY.labels(since="received")
         levels: Counter[str] = Counter()

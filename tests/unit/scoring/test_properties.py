@@ -30,7 +30,7 @@ def touches(draw: st.DrawFn, senders: int = 3, most: int = 40, span_days: int = 
     for n in range(count):
         direction = draw(st.sampled_from([Direction.OUTBOUND] * 4 + [Direction.INBOUND]))
         channel = draw(st.sampled_from(list(Channel)))
-        kind = draw(st.sampled_from(list(Kind)))
+        kind = draw(st.sampled_from([kind for kind in Kind if not kind.is_consent]))
         events.append(
             OutreachEvent(
                 event_id=f"e-{n}",
