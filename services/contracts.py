@@ -22,6 +22,7 @@ from services.runtime.clock import utc_now
 from services.runtime.settings import ServiceSettings
 from services.scoring.policy.file import PolicySet
 from services.scoring.processing.processor import Processor
+from services.scoring.recovery.factory import open_recovery
 from services.scoring.settings import ScoringSettings
 from services.scoring.state.memory_store import MemoryStore
 from services.scoring.stream.consumer import ScoringStream
@@ -45,9 +46,9 @@ def asyncapi_documents() -> dict[str, dict[str, Any]]:
     ingestion = _spec_broker()
     KafkaEventSink(ingestion, defaults.topic_events, timeout_seconds=1)
     scoring = _spec_broker()
-    ScoringStream(
-        scoring, ScoringSettings.model_construct(), Processor(MemoryStore(expire_after=1), PolicySet()), utc_now
-    )
+    scoring_settings = ScoringSettings.model_construct()
+    processor = Processor(MemoryStore(expire_after=1), PolicySet())
+    ScoringStream(scoring, scoring_settings, processor, utc_now, open_recovery(scoring_settings, processor, utc_now))
     notification = _spec_broker()
     NotificationStream(notification, NotificationSettings.model_construct(), utc_now)
     documents = {}

@@ -34,6 +34,7 @@ from services.scoring.engine.touches import Touch
 from services.scoring.main import tune_garbage_collection
 from services.scoring.policy.file import PolicySet
 from services.scoring.processing.processor import Processor
+from services.scoring.recovery.factory import open_recovery
 from services.scoring.settings import ScoringSettings
 from services.scoring.state.factory import open_store
 from services.scoring.state.history import ContactState, PairHistory
@@ -192,7 +193,10 @@ async def through_scorer(bootstrap: str, source: str, store_url: str, count: int
     clock = Clock()
     store = open_store(settings)
     broker = build_broker(settings, "bench")
-    ScoringStream(broker, settings, TimedProcessor(Processor(store, PolicySet()), clock), utc_now)
+    processor = Processor(store, PolicySet())
+    ScoringStream(
+        broker, settings, TimedProcessor(processor, clock), utc_now, open_recovery(settings, processor, utc_now)
+    )
 
     async def run() -> None:
         await broker.start()

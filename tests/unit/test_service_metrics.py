@@ -24,9 +24,12 @@ from services.runtime.probes import probes_router
 from services.scoring.app import create_app as create_scoring_app
 from services.scoring.policy.file import PolicySet
 from services.scoring.processing.processor import Processor
+from services.scoring.recovery.replay_guard import ReplayGuard
+from services.scoring.recovery.state_machine import Recovery
 from services.scoring.settings import ScoringSettings
 from services.scoring.state.memory_store import MemoryStore
 from services.scoring.stream.consumer import ScoringStream
+from tests.unit.scoring.memory_log import MemoryLog
 
 
 async def ready() -> None:
@@ -137,11 +140,14 @@ def outreach_event(event_id: str) -> bytes:
 async def test_faststream_middleware_counts_messages_under_the_service_name() -> None:
     settings = scoring_settings()
     broker = build_broker(settings, "scoring-unit")
+    recovery = Recovery(MemoryLog(), settings.scoring_group_id, ReplayGuard({}, 0), None)
+    await recovery.on_partitions_assigned([TopicPartition(settings.topic_events, 0)])
     ScoringStream(
         broker,
         settings,
         Processor(MemoryStore(expire_after=10**9), PolicySet()),
         lambda: datetime(2026, 11, 3, tzinfo=UTC),
+        recovery,
     )
 
     def received() -> float:

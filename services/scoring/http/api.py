@@ -3,8 +3,8 @@
 The check judges with exactly the functions the stream uses, against the same stored state; it never writes.
 """
 
-import asyncio
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
 
@@ -75,7 +75,11 @@ STORE_DOWN: dict[int | str, dict[str, Any]] = {
 
 
 def scoring_router(
-    store: StateStore, policies: PolicySet, identity_key: bytes, clock: Clock, state_lock: asyncio.Lock
+    store: StateStore,
+    policies: PolicySet,
+    identity_key: bytes,
+    clock: Clock,
+    state_lock: AbstractAsyncContextManager[None],
 ) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["scoring"])
 

@@ -2,45 +2,46 @@
 
 Offsets are committed after a batch's outputs are acknowledged, without transactions (the embedded broker has
 none). A scorer killed between the two leaves outputs on the topics for events that will be delivered again, and
-whoever takes the partition next scores them again: same ids, published twice. So before a newly assigned
-partition is scored, the guard reads the output topics from shortly before the oldest uncommitted event was
-written (nothing it caused can be older) and remembers the ids found there; publishing skips those. It forgets
-them once each such partition delivers an event written after the guard looked, which no earlier owner can have
-scored.
+whoever takes the partition next scores them again: same ids, published twice. So before a partition is scored,
+the guard reads the output topics from shortly before the oldest uncommitted event was written (nothing it caused
+can be older) and remembers the ids found there; publishing skips those. It forgets them once each such partition
+delivers an event written after the guard looked, which no earlier owner can have scored.
 
-Partition ends come from fetch responses, not from ListOffsets: the embedded broker (Tansu) answers ListOffsets
-with the start of the last record batch plus one.
+Only `Recovery` (`state_machine.py`) drives it, under its lock.
 """
 
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import TopicPartition
+
+from services.scoring.recovery.kafka_log import KafkaLog, Record
 
 log = logging.getLogger("rapport_guard.scoring")
 
-STALLED_POLLS = 60
-"""Half-second polls in a row without progress, while records are known to be there, before giving up."""
-
 
 class ReplayGuard:
-    def __init__(self, id_headers: Mapping[str, str], clock_skew_seconds: float) -> None:
+    def __init__(
+        self, id_headers: Mapping[str, str], clock_skew_seconds: float, wall_ms: Callable[[], int] | None = None
+    ) -> None:
         self.id_headers = dict(id_headers)
         """Output topic → the header that carries each record's deterministic id."""
         self.clock_skew_ms = int(clock_skew_seconds * 1000)
+        self.wall_ms = wall_ms or (lambda: int(time.time() * 1000))
         self.held: set[bytes] = set()
         self.until: dict[tuple[str, int], int] = {}
         """Events partitions with a replayed tail → a record timestamp after which nothing can be a replay."""
 
     @property
-    def holding(self) -> bool:
-        return bool(self.held)
+    def holding(self) -> int:
+        """How many ids are held back."""
+        return len(self.held)
 
     def already_published(self, output_id: str) -> bool:
         return output_id.encode() in self.held
 
-    def consumed(self, records: Iterable["ConsumerRecord[bytes, bytes]"]) -> None:
+    def consumed(self, records: Iterable[Record]) -> None:
         """Called after a batch is published: once every replayed tail is behind, nothing more can repeat."""
         if not self.until:
             return
@@ -51,81 +52,37 @@ class ReplayGuard:
         if not self.until:
             self.held.clear()
 
-    async def prepare(
-        self,
-        reader: AIOKafkaConsumer,
-        resume_at: Mapping[TopicPartition, int],
-        outputs: Sequence[TopicPartition],
-    ) -> int:
-        """Remember the ids on the `outputs` partitions since the oldest event that will be scored again."""
+    async def learn(self, kafka: KafkaLog, resume_at: Mapping[TopicPartition, int]) -> int:
+        """Remember the ids on the output topics since the oldest event that will be scored again; how many."""
         self.held.clear()
         self.until.clear()
-        looked_at = int(time.time() * 1000)
-        tails = await _first_timestamps(reader, resume_at) if resume_at else {}
+        looked_at = self.wall_ms()
+        tails = await _first_timestamps(kafka, resume_at)
         if not tails:
             return 0
         since = min(tails.values()) - self.clock_skew_ms
+        outputs = await kafka.partitions(list(self.id_headers))
         for topic, header in self.id_headers.items():
-            self.held |= await _ids_since(reader, [tp for tp in outputs if tp.topic == topic], header, since)
-        self.until = {(tp.topic, tp.partition): looked_at + self.clock_skew_ms for tp in tails}
+            self.held |= await _ids_since(kafka, [tp for tp in outputs if tp.topic == topic], header, since)
         if self.held:
+            self.until = {(tp.topic, tp.partition): looked_at + self.clock_skew_ms for tp in tails}
             log.info("%d outputs published since the oldest uncommitted event: not again", len(self.held))
         return len(self.held)
 
 
-async def _first_timestamps(
-    reader: AIOKafkaConsumer, offsets: Mapping[TopicPartition, int]
-) -> dict[TopicPartition, int]:
+async def _first_timestamps(kafka: KafkaLog, offsets: Mapping[TopicPartition, int]) -> dict[TopicPartition, int]:
     """The timestamp of the record at each offset, for the partitions that have one."""
-    reader.assign(list(offsets))
-    for tp, offset in offsets.items():
-        reader.seek(tp, offset)
     found: dict[TopicPartition, int] = {}
-    ends: dict[TopicPartition, int] = {}
-    stalled = 0
-    while True:
-        batches = await reader.getmany(timeout_ms=500, max_records=500)
-        for tp, records in batches.items():
-            found.setdefault(tp, records[0].timestamp)
-            reader.pause(tp)
-        _note_ends(reader, offsets, ends)
-        waiting = [tp for tp in offsets if tp not in found and (tp not in ends or offsets[tp] < ends[tp])]
-        if not waiting:
-            return found
-        stalled = 0 if batches else stalled + 1
-        if stalled >= STALLED_POLLS:
-            raise RuntimeError(f"no record read at the resume offsets of {sorted(map(str, waiting))}")
+    async for records in kafka.read({tp: (offset, offset + 1) for tp, offset in offsets.items()}):
+        for record in records:
+            found.setdefault(TopicPartition(record.topic, record.partition), record.timestamp)
+    return found
 
 
-async def _ids_since(
-    reader: AIOKafkaConsumer, partitions: list[TopicPartition], header: str, since_ms: int
-) -> set[bytes]:
+async def _ids_since(kafka: KafkaLog, partitions: Sequence[TopicPartition], header: str, since_ms: int) -> set[bytes]:
     """Every `header` value in records of `partitions` written at or after `since_ms`, up to their ends."""
-    if not partitions:
-        return set()
-    starts = await reader.offsets_for_times(dict.fromkeys(partitions, max(0, since_ms)))
-    todo = [tp for tp in partitions if starts[tp] is not None and starts[tp].timestamp >= 0]
-    reader.assign(todo)
-    for tp in todo:
-        reader.seek(tp, starts[tp].offset)
+    starts = await kafka.offsets_at(partitions, since_ms)
     ids: set[bytes] = set()
-    ends: dict[TopicPartition, int] = {}
-    stalled = 0
-    while todo:
-        batches = await reader.getmany(*todo, timeout_ms=500, max_records=5000)
-        for records in batches.values():
-            ids.update(value for record in records for name, value in record.headers if name == header)
-        _note_ends(reader, todo, ends)
-        todo = [tp for tp in todo if tp not in ends or await reader.position(tp) < ends[tp]]
-        stalled = 0 if batches else stalled + 1
-        if stalled >= STALLED_POLLS:
-            raise RuntimeError(f"{sorted(map(str, todo))} could not be read to their end")
+    async for records in kafka.read({tp: (start, None) for tp, start in starts.items()}):
+        ids.update(value for record in records for name, value in record.headers if name == header)
     return ids
-
-
-def _note_ends(reader: AIOKafkaConsumer, partitions: Iterable[TopicPartition], ends: dict[TopicPartition, int]) -> None:
-    """Each partition's end as the first fetch response after the seek told it."""
-    for tp in partitions:
-        highwater = reader.highwater(tp)
-        if highwater is not None:
-            ends.setdefault(tp, highwater)

@@ -1,6 +1,4 @@
-"""Rebuilds a memory store from `outreach.events` when partitions are assigned, so a restart forgets nothing.
-
-Run by the takeover listener (`takeover.py`) while scoring waits.
+"""Rebuilds a memory store from `outreach.events` when partitions are taken over, so a restart forgets nothing.
 
 The memory store dies with the process; the events topic does not. Before a newly assigned partition is scored,
 its history up to the group's committed offset is replayed through the same processor with the outputs thrown
@@ -8,17 +6,20 @@ away: touches and announced levels come back as they were (the processor's resul
 order, and replays are idempotent), and the uncommitted tail is then scored normally, so nothing is counted twice
 and no alert is repeated. A Redis store survives restarts and needs none of this. History older than the topic's
 retention cannot come back: keep `outreach.events` retention at least as long as the longest policy window.
+
+Only `Recovery` (`state_machine.py`) runs it, under its lock.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from pydantic import ValidationError
 
 from schemas import OutreachEvent
 from services.scoring import metrics
 from services.scoring.processing.processor import Processor, event_problem
+from services.scoring.recovery.kafka_log import KafkaLog
 
 
 class MemoryStateRestorer:
@@ -26,27 +27,14 @@ class MemoryStateRestorer:
         self.processor = processor
         self.clock = clock
 
-    async def restore(self, reader: AIOKafkaConsumer, committed: dict[TopicPartition, int]) -> int:
-        """Replay each partition up to its committed offset into the store; how many events."""
-        targets = {tp: offset for tp, offset in committed.items() if offset > 0}
-        if not targets:
-            return 0
-        reader.assign(list(targets))
-        await reader.seek_to_beginning(*targets)
-        pending = {tp for tp in targets if await reader.position(tp) < targets[tp]}
+    async def restore(
+        self, kafka: KafkaLog, beginnings: Mapping[TopicPartition, int], committed: Mapping[TopicPartition, int]
+    ) -> int:
+        """Replay each partition from its beginning up to its committed offset into the store; how many events."""
+        ranges = {tp: (beginnings.get(tp, 0), offset) for tp, offset in committed.items() if offset > 0}
         restored = 0
-        while pending:
-            batches = await reader.getmany(*pending, timeout_ms=1000, max_records=2000)
-            events = [
-                event
-                for tp, records in batches.items()
-                for record in records
-                if record.offset < targets[tp]
-                for event in _parsed(record.value)
-            ]
-            for tp in list(pending):
-                if await reader.position(tp) >= targets[tp]:
-                    pending.discard(tp)
+        async for records in kafka.read(ranges):
+            events = [event for record in records for event in _parsed(record.value)]
             if events:
                 _, states = await self.processor.process(events, self.clock())
                 await self.processor.save(states)

@@ -1,9 +1,10 @@
-"""The only place scoring talks to Kafka: consume events in batches, publish scores and alerts, then commit.
+"""Scoring's batch consumer: consume events in batches, publish scores and alerts, then commit.
 
 Offsets are committed by hand and only after every output is acknowledged and the state is saved, so a crash
-at any point redelivers the batch; the processor's idempotency makes that redelivery change nothing, and the
-replay guard holds back outputs that were published before a crash but never committed. When the state store
-cannot be reached the batch is rewound and retried until it can: nothing is committed meanwhile.
+at any point redelivers the batch; the processor's idempotency makes that redelivery change nothing. Each batch is
+scored inside `Recovery.batch` (`recovery/state_machine.py`), which waits until partitions are taken over, keeps
+only records still owned and says which outputs are already on Kafka. When the state store cannot be reached the
+batch is rewound and retried until it can: nothing is committed meanwhile.
 """
 
 import asyncio
@@ -25,8 +26,7 @@ from services.runtime.publishing import confirm_all
 from services.scoring import metrics
 from services.scoring.processing.output_ids import score_id
 from services.scoring.processing.processor import Outputs, Processor, event_problem
-from services.scoring.recovery.replay_guard import ReplayGuard
-from services.scoring.recovery.takeover import PartitionTakeover
+from services.scoring.recovery.state_machine import Batch, Recovery
 from services.scoring.settings import ScoringSettings
 from services.scoring.state.store import StoreUnavailable
 
@@ -60,20 +60,13 @@ class ScoringStream:
         settings: ScoringSettings,
         processor: Processor,
         clock: Clock,
-        *,
-        state_lock: asyncio.Lock | None = None,
-        takeover: PartitionTakeover | None = None,
+        recovery: Recovery,
     ) -> None:
         self.settings = settings
         self.processor = processor
         self.clock = clock
-        self.state_lock = state_lock or asyncio.Lock()
         self.store_problem: str | None = None
-        self.takeover = takeover
-        """When given, each batch waits until its partitions are taken over, and keeps only records still owned."""
-        self.guard = ReplayGuard({}, 0) if takeover is None else takeover.guard
-        self.unsettled = False
-        """A batch's outputs may have gone out without its state being saved: re-arm the guard before the next."""
+        self.recovery = recovery
         self.scores = broker.publisher(
             settings.topic_scores, schema=PairScore, description="One judgement of a relationship per scored event."
         )
@@ -95,7 +88,7 @@ class ScoringStream:
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
             decoder=_raw_records,
-            listener=takeover,
+            listener=recovery,
             title=f"{settings.topic_events}:scoring",
             description="OutreachEvent batches; offsets committed only after outputs are acknowledged.",
         )(self.on_batch)
@@ -103,16 +96,10 @@ class ScoringStream:
     async def on_batch(self, msg: KafkaMessage) -> None:
         raw = msg.raw_message
         records: Sequence[Record] = tuple(raw) if isinstance(raw, tuple | list) else (raw,)
-        if self.takeover is not None:
-            await self.takeover.ready.wait()
-            records = self.takeover.still_owned(records)
         started = time.perf_counter()
         try:
-            if self.unsettled and self.takeover is not None:
-                await self.takeover.rearm()
-                self.unsettled = False
-            async with self.state_lock:
-                await self._score(records)
+            async with self.recovery.batch(records) as batch:
+                await self._score(batch)
         except StoreUnavailable as exc:
             self.store_problem = f"state store unavailable: {exc}"
             log.warning("state store unavailable, batch will be redelivered: %s", exc)
@@ -128,18 +115,16 @@ class ScoringStream:
         await msg.ack()
         metrics.BATCH_DURATION.observe(time.perf_counter() - started)
 
-    async def _score(self, records: Sequence[Record]) -> None:
+    async def _score(self, batch: Batch) -> None:
         now = self.clock()
-        events, sources = await self._parse(records, now)
+        events, sources = await self._parse(batch.records, now)
         outputs, states = await self.processor.process(events, now)
         for position, reason, detail in outputs.failed:
             await self._dead_letter(sources[position], reason, detail)
-        scores, alerts = self._unpublished(outputs)
-        self.unsettled = True
+        scores, alerts = self._unpublished(outputs, batch)
+        batch.start_publishing()
         await self._publish(scores, alerts)
         await self.processor.save(states)
-        self.unsettled = False
-        self.guard.consumed(records)
         self._count(outputs, alerts, now)
 
     async def _parse(self, records: Sequence[Record], now: datetime) -> tuple[list[OutreachEvent], list[Record]]:
@@ -177,13 +162,14 @@ class ScoringStream:
         metrics.EVENTS.labels(result="dead_lettered").inc()
         metrics.DEAD_LETTERED.labels(reason=reason).inc()
 
-    def _unpublished(self, outputs: Outputs) -> tuple[list[tuple[str, PairScore]], list[Alert]]:
-        """The scores (with their ids) and alerts to publish: all of them, unless the guard holds some back."""
+    @staticmethod
+    def _unpublished(outputs: Outputs, batch: Batch) -> tuple[list[tuple[str, PairScore]], list[Alert]]:
+        """The scores (with their ids) and alerts to publish: all of them, unless some are already on Kafka."""
         scores = [(score_id(event), score) for event, score in outputs.scored]
         alerts = outputs.alerts
-        if self.guard.holding:
-            scores = [(id_, score) for id_, score in scores if not self.guard.already_published(id_)]
-            alerts = [alert for alert in alerts if not self.guard.already_published(alert.alert_id)]
+        if batch.holding:
+            scores = [(id_, score) for id_, score in scores if not batch.already_published(id_)]
+            alerts = [alert for alert in alerts if not batch.already_published(alert.alert_id)]
             metrics.HELD_BACK.labels(output="score").inc(len(outputs.scored) - len(scores))
             metrics.HELD_BACK.labels(output="alert").inc(len(outputs.alerts) - len(alerts))
         return scores, alerts

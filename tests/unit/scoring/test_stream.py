@@ -3,9 +3,10 @@
 import asyncio
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import pytest
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRecord, TopicPartition
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
@@ -13,13 +14,14 @@ from schemas import Alert, OutreachEvent, PairScore
 from services.scoring.policy.file import PolicySet
 from services.scoring.processing.processor import Processor
 from services.scoring.recovery.replay_guard import ReplayGuard
-from services.scoring.recovery.takeover import PartitionTakeover
+from services.scoring.recovery.state_machine import Phase, Recovery
 from services.scoring.settings import ScoringSettings
 from services.scoring.state.history import ContactState
 from services.scoring.state.memory_store import MemoryStore
 from services.scoring.state.store import StoreUnavailable
 from services.scoring.stream.consumer import ScoringStream
 from tests.unit.scoring.builders import DAY, T0, emails, event
+from tests.unit.scoring.memory_log import MemoryLog
 
 NOW = T0 + 30 * DAY
 
@@ -42,10 +44,33 @@ async def _undecoded(_: KafkaMessage) -> None:
     """Tests read the raw bytes and headers themselves."""
 
 
-def wired(store: MemoryStore) -> tuple[KafkaBroker, ScoringSettings, ScoringStream, Received]:
+@dataclass
+class Wired:
+    broker: KafkaBroker
+    settings: ScoringSettings
+    stream: ScoringStream
+    received: Received
+    log: MemoryLog
+    """What recovery reads: the events written by `records_of`, and every score and alert the stream published."""
+
+    def records_of(self, events: list[OutreachEvent]) -> list[ConsumerRecord[bytes, bytes]]:
+        """The events as written to partition 0 of the events topic (and so as delivered)."""
+        topic = self.settings.topic_events
+        return [self.log.append(topic, 0, item.model_dump_json().encode(), key=b"acme:c-1") for item in events]
+
+    async def take_over(self) -> None:
+        await self.stream.recovery.on_partitions_assigned([TopicPartition(self.settings.topic_events, 0)])
+
+
+def wired(store: MemoryStore, log: MemoryLog | None = None) -> Wired:
+    """A stream that owns partition 0 of the events topic once `take_over` ran (the in-memory broker delivers
+    everything on it), with recovery reading `log`."""
     broker = KafkaBroker()
     settings = ScoringSettings.model_construct(scoring_retry_seconds=0.01)
-    stream = ScoringStream(broker, settings, Processor(store, PolicySet()), lambda: NOW)
+    log = log or MemoryLog()
+    guard = ReplayGuard({settings.topic_scores: "score_id", settings.topic_alerts: "ce_id"}, 0)
+    recovery = Recovery(log, settings.scoring_group_id, guard, None)
+    stream = ScoringStream(broker, settings, Processor(store, PolicySet()), lambda: NOW, recovery)
     received: Received = {}
     for name, topic in (
         ("scores", settings.topic_scores),
@@ -53,13 +78,17 @@ def wired(store: MemoryStore) -> tuple[KafkaBroker, ScoringSettings, ScoringStre
         ("dlq", settings.topic_events_dlq),
     ):
         received[name] = []
-        broker.subscriber(topic, decoder=_undecoded)(_keeper(received[name]))
-    return broker, settings, stream, received
+        broker.subscriber(topic, decoder=_undecoded)(_keeper(received[name], log, topic))
+    return Wired(broker, settings, stream, received, log)
 
 
-def _keeper(seen: list[tuple[bytes, dict[str, str]]]) -> Callable[[KafkaMessage], Awaitable[None]]:
+def _keeper(
+    seen: list[tuple[bytes, dict[str, str]]], log: MemoryLog, topic: str
+) -> Callable[[KafkaMessage], Awaitable[None]]:
     async def keep(message: KafkaMessage) -> None:
-        seen.append((message.body, dict(message.headers)))
+        headers = dict(message.headers)
+        seen.append((message.body, headers))
+        log.append(topic, 0, message.body, headers=[(name, value.encode()) for name, value in headers.items()])
 
     return keep
 
@@ -73,27 +102,30 @@ def alerts(received: Received) -> list[Alert]:
 
 
 async def test_scores_every_event_alerts_on_the_change_and_dead_letters_what_it_cannot_read() -> None:
-    broker, settings, _, received = wired(MemoryStore(expire_after=10**9))
-    async with TestKafkaBroker(broker) as test_broker:
-        await test_broker.publish(b"{not json", settings.topic_events, key=b"acme:c-1")
+    wire = wired(MemoryStore(expire_after=10**9))
+    await wire.take_over()
+    topic = wire.settings.topic_events
+    async with TestKafkaBroker(wire.broker) as test_broker:
+        await test_broker.publish(b"{not json", topic, key=b"acme:c-1")
         strange = event("tz", T0, timezone="Mars/Olympus")
-        await test_broker.publish(json.loads(strange.model_dump_json()), settings.topic_events, key=b"acme:c-1")
+        await test_broker.publish(json.loads(strange.model_dump_json()), topic, key=b"acme:c-1")
         for item in emails(3, 2 * DAY):
-            await test_broker.publish(json.loads(item.model_dump_json()), settings.topic_events, key=b"acme:c-1")
+            await test_broker.publish(json.loads(item.model_dump_json()), topic, key=b"acme:c-1")
 
-    assert [s.level for s in scores(received)] == ["ok", "ok", "watch"]
-    assert [a.level for a in alerts(received)] == ["watch"]
-    assert received["dlq"][0][0] == b"{not json"
-    reasons = [headers["dlq_error"] for _, headers in received["dlq"]]
+    assert [s.level for s in scores(wire.received)] == ["ok", "ok", "watch"]
+    assert [a.level for a in alerts(wire.received)] == ["watch"]
+    assert wire.received["dlq"][0][0] == b"{not json"
+    reasons = [headers["dlq_error"] for _, headers in wire.received["dlq"]]
     assert reasons == ["invalid_event", "unknown_timezone"]
 
 
 async def test_alerts_carry_cloudevents_headers() -> None:
-    broker, settings, _, received = wired(MemoryStore(expire_after=10**9))
-    async with TestKafkaBroker(broker) as test_broker:
+    wire = wired(MemoryStore(expire_after=10**9))
+    await wire.take_over()
+    async with TestKafkaBroker(wire.broker) as test_broker:
         for item in emails(3, 2 * DAY):
-            await test_broker.publish(json.loads(item.model_dump_json()), settings.topic_events, key=b"acme:c-1")
-    [(body, headers)] = received["alerts"]
+            await test_broker.publish(json.loads(item.model_dump_json()), wire.settings.topic_events, key=b"acme:c-1")
+    [(body, headers)] = wire.received["alerts"]
     alert = Alert.model_validate_json(body)
     assert headers["ce_id"] == alert.alert_id
     assert headers["ce_specversion"] == "1.0"
@@ -117,84 +149,84 @@ class Delivery:
         self.outcome = "rewound"
 
 
-def records_of(events: list[OutreachEvent]) -> list[ConsumerRecord[bytes, bytes]]:
-    return [
-        ConsumerRecord("outreach.events", 0, offset, 0, 0, b"acme:c-1", item.model_dump_json().encode(), None, 0, 0, [])
-        for offset, item in enumerate(events)
-    ]
-
-
 async def test_an_unreachable_store_commits_nothing_publishes_nothing_and_reports_itself() -> None:
-    broker, _, stream, received = wired(UnreachableStore(expire_after=10**9))
-    async with TestKafkaBroker(broker):
-        batch = Delivery(records_of(emails(3, 2 * DAY)))
-        await stream.on_batch(batch)  # type: ignore[arg-type]
+    wire = wired(UnreachableStore(expire_after=10**9))
+    await wire.take_over()
+    async with TestKafkaBroker(wire.broker):
+        batch = Delivery(wire.records_of(emails(3, 2 * DAY)))
+        await wire.stream.on_batch(batch)  # type: ignore[arg-type]
     assert batch.outcome == "rewound"
-    assert received["scores"] == received["alerts"] == received["dlq"] == []
-    assert stream.store_problem == "state store unavailable: redis: ConnectionError"
+    assert wire.received["scores"] == wire.received["alerts"] == wire.received["dlq"] == []
+    assert wire.stream.store_problem == "state store unavailable: redis: ConnectionError"
 
 
 async def test_once_the_store_answers_again_the_same_batch_is_scored_and_committed() -> None:
     store = UnreachableStore(expire_after=10**9)
-    broker, _, stream, received = wired(store)
-    records = records_of(emails(3, 2 * DAY))
-    async with TestKafkaBroker(broker):
-        await stream.on_batch(Delivery(records))  # type: ignore[arg-type]
+    wire = wired(store)
+    await wire.take_over()
+    records = wire.records_of(emails(3, 2 * DAY))
+    async with TestKafkaBroker(wire.broker):
+        await wire.stream.on_batch(Delivery(records))  # type: ignore[arg-type]
         store.__class__ = MemoryStore
         retried = Delivery(records)
-        await stream.on_batch(retried)  # type: ignore[arg-type]
+        await wire.stream.on_batch(retried)  # type: ignore[arg-type]
     assert retried.outcome == "committed"
-    assert stream.store_problem is None
-    assert [s.level for s in scores(received)] == ["ok", "ok", "watch"]
+    assert wire.stream.store_problem is None
+    assert [s.level for s in scores(wire.received)] == ["ok", "ok", "watch"]
 
 
 @pytest.mark.parametrize("garbage", [b"", b"[]", b'{"event_id": "x"}'])
 async def test_any_unreadable_record_is_dead_lettered_with_its_position(garbage: bytes) -> None:
-    broker, settings, _, received = wired(MemoryStore(expire_after=10**9))
-    async with TestKafkaBroker(broker) as test_broker:
-        await test_broker.publish(garbage, settings.topic_events, key=b"acme:c-1")
-    [(body, headers)] = received["dlq"]
+    wire = wired(MemoryStore(expire_after=10**9))
+    await wire.take_over()
+    async with TestKafkaBroker(wire.broker) as test_broker:
+        await test_broker.publish(garbage, wire.settings.topic_events, key=b"acme:c-1")
+    [(body, headers)] = wire.received["dlq"]
     assert body == garbage
     assert headers["dlq_error"] == "invalid_event"
-    assert headers["dlq_topic"] == settings.topic_events
+    assert headers["dlq_topic"] == wire.settings.topic_events
     assert headers["dlq_service"] == "scoring"
 
 
-async def test_outputs_already_on_kafka_before_a_crash_are_not_published_again_and_the_state_still_moves() -> None:
-    store = MemoryStore(expire_after=10**9)
-    first, _, before, published = wired(store)
-    async with TestKafkaBroker(first):
-        await before.on_batch(Delivery(records_of(emails(3, 2 * DAY))))  # type: ignore[arg-type]
-    [(_, alert_headers)] = published["alerts"]
-    on_kafka = {headers["score_id"] for _, headers in published["scores"][:2]} | {alert_headers["ce_id"]}
-
-    broker, _, after, received = wired(MemoryStore(expire_after=10**9))
-    after.guard.held = {id_.encode() for id_ in on_kafka}
-    async with TestKafkaBroker(broker):
-        batch = Delivery(records_of(emails(3, 2 * DAY)))
-        await after.on_batch(batch)  # type: ignore[arg-type]
+async def test_no_batch_is_scored_before_its_partitions_are_taken_over() -> None:
+    wire = wired(MemoryStore(expire_after=10**9))
+    batch = Delivery(wire.records_of(emails(3, 2 * DAY)))
+    async with TestKafkaBroker(wire.broker):
+        scoring = asyncio.create_task(wire.stream.on_batch(batch))  # type: ignore[arg-type]
+        await asyncio.sleep(0.05)
+        assert not scoring.done()
+        assert wire.received["scores"] == []
+        await wire.take_over()
+        await asyncio.wait_for(scoring, 5)
     assert batch.outcome == "committed"
-    assert [headers["score_id"] for _, headers in received["scores"]] == [published["scores"][2][1]["score_id"]]
-    assert received["alerts"] == [], "the watch alert was already announced"
-    state = (await after.processor.store.load_many(["acme:c-1"]))["acme:c-1"]
+    assert len(wire.received["scores"]) == 3
+
+
+async def test_outputs_already_on_kafka_before_a_crash_are_not_published_again_and_the_state_still_moves() -> None:
+    before = wired(MemoryStore(expire_after=10**9))
+    await before.take_over()
+    async with TestKafkaBroker(before.broker):
+        await before.stream.on_batch(Delivery(before.records_of(emails(3, 2 * DAY))))  # type: ignore[arg-type]
+    published = before.received
+    [(_, alert_headers)] = published["alerts"]
+
+    # killed after publishing two scores and the alert, before committing: that is what the topics now hold
+    log = MemoryLog()
+    after = wired(MemoryStore(expire_after=10**9), log)
+    records = after.records_of(emails(3, 2 * DAY))
+    for body, headers in published["scores"][:2]:
+        log.append(after.settings.topic_scores, 0, body, headers=[("score_id", headers["score_id"].encode())])
+    log.append(after.settings.topic_alerts, 0, b"{}", headers=[("ce_id", alert_headers["ce_id"].encode())])
+    await after.take_over()
+    async with TestKafkaBroker(after.broker):
+        batch = Delivery(records)
+        await after.stream.on_batch(batch)  # type: ignore[arg-type]
+    assert batch.outcome == "committed"
+    assert [headers["score_id"] for _, headers in after.received["scores"]] == [published["scores"][2][1]["score_id"]]
+    assert after.received["alerts"] == [], "the watch alert was already announced"
+    state = (await after.stream.processor.store.load_many(["acme:c-1"]))["acme:c-1"]
     assert len(state.pairs["rep-1"].touches) == 3
     assert state.pairs["rep-1"].alerted == "watch"
-
-
-def test_the_guard_lets_go_once_each_replayed_partition_delivers_an_event_written_after_it_looked() -> None:
-    guard = ReplayGuard({}, 0)
-    guard.held = {b"already-published"}
-    guard.until = {("outreach.events", 0): 1_000, ("outreach.events", 1): 1_000}
-
-    def record(partition: int, timestamp: int) -> ConsumerRecord[bytes, bytes]:
-        return ConsumerRecord("outreach.events", partition, 0, timestamp, 0, None, b"", None, 0, 0, [])
-
-    guard.consumed([record(0, 999), record(1, 1_000)])
-    assert guard.already_published("already-published"), "both events may have been scored before"
-    guard.consumed([record(0, 1_001)])
-    assert guard.already_published("already-published"), "partition 1 may still replay"
-    guard.consumed([record(1, 1_500)])
-    assert not guard.holding
 
 
 class SaveFailsOnce(MemoryStore):
@@ -209,40 +241,18 @@ class SaveFailsOnce(MemoryStore):
         await super().save_many(states)
 
 
-class TopicsReadBack(PartitionTakeover):
-    """Re-arming reads the ids back from what the in-memory broker delivered, as the real one reads the topics."""
-
-    def __init__(self, received: Received) -> None:
-        super().__init__({"bootstrap_servers": ["127.0.0.1:9"]}, "g", asyncio.Lock(), ReplayGuard({}, 0), None)
-        self.received = received
-        self.rearmed = 0
-        self.ready.set()
-
-    def still_owned(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> Sequence[ConsumerRecord[bytes, bytes]]:
-        return records
-
-    async def rearm(self) -> None:
-        self.rearmed += 1
-        self.guard.held = {headers["score_id"].encode() for _, headers in self.received["scores"]} | {
-            headers["ce_id"].encode() for _, headers in self.received["alerts"]
-        }
-
-
 async def test_a_batch_whose_save_failed_after_publishing_is_not_published_twice_when_it_comes_again() -> None:
     store = SaveFailsOnce(expire_after=10**9)
-    broker = KafkaBroker()
-    settings = ScoringSettings.model_construct(scoring_retry_seconds=0.01)
-    received: Received = {"scores": [], "alerts": []}
-    takeover = TopicsReadBack(received)
-    stream = ScoringStream(broker, settings, Processor(store, PolicySet()), lambda: NOW, takeover=takeover)
-    broker.subscriber(settings.topic_scores, decoder=_undecoded)(_keeper(received["scores"]))
-    broker.subscriber(settings.topic_alerts, decoder=_undecoded)(_keeper(received["alerts"]))
-    async with TestKafkaBroker(broker):
-        first, again = Delivery(records_of(emails(3, 2 * DAY))), Delivery(records_of(emails(3, 2 * DAY)))
-        await stream.on_batch(first)  # type: ignore[arg-type]
-        await stream.on_batch(again)  # type: ignore[arg-type]
+    wire = wired(store)
+    await wire.take_over()
+    records = wire.records_of(emails(3, 2 * DAY))
+    async with TestKafkaBroker(wire.broker):
+        first, again = Delivery(records), Delivery(records)
+        await wire.stream.on_batch(first)  # type: ignore[arg-type]
+        assert wire.stream.recovery.phase is Phase.UNSETTLED
+        await wire.stream.on_batch(again)  # type: ignore[arg-type]
     assert (first.outcome, again.outcome) == ("rewound", "committed")
-    assert takeover.rearmed == 1
-    assert len(received["scores"]) == 3, "each event's score once"
-    assert len(received["alerts"]) == 1, "the watch alert once"
+    assert wire.stream.recovery.phase is Phase.SCORING
+    assert len(wire.received["scores"]) == 3, "each event's score once"
+    assert len(wire.received["alerts"]) == 1, "the watch alert once"
     assert len((await store.load_many(["acme:c-1"]))["acme:c-1"].pairs["rep-1"].touches) == 3
