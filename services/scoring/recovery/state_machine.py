@@ -193,6 +193,9 @@ class Recovery(ConsumerRebalanceListener):  # type: ignore[misc]
     async def _guard_again(self) -> int:
         """What the last batch published may now be on Kafka with its state unsaved: learn those ids first."""
         partitions = [TopicPartition(topic, partition) for topic, partition in sorted(self._owned)]
+        if not partitions:
+            self._phase = Phase.SCORING
+            return 0
         try:
             committed = await self._kafka.committed(self._group_id, partitions)
             beginnings = await self._kafka.beginnings(partitions)
