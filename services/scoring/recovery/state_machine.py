@@ -1,10 +1,8 @@
 """Partition recovery as one state machine: what must happen before, around and after each batch is scored.
 
-    waiting ──assigned──▶ restoring ──▶ guarding ──▶ scoring ◀──────────────┐
-       ▲                  (memory store) (outputs     │ a batch failed       │ the next batch
-       └────revoked (after the batch in hand)─────    │ after publishing     │ guards again first
-                                                      ▼                      │
-                                                  unsettled ─────────────────┘
+    waiting ─assigned→ restoring (memory store only) → guarding → scoring
+    scoring ─a batch failed after publishing→ unsettled ─the next batch guarded again first→ scoring
+    scoring, unsettled ─revoked, once the batch in hand is done→ waiting
 
 - **waiting**: no partition is ready (none assigned yet, or they were revoked). Batches wait.
 - **restoring**: a memory store is rebuilt from `outreach.events` up to the group's committed offsets (`restore.py`).
