@@ -15,7 +15,7 @@ help:
 	@echo "make test    - unit tests, then integration tests on Apache Kafka (or the embedded broker without Java)"
 	@echo "make bench   - throughput ratios against baselines from the same run, state size (several minutes)"
 	@echo "make reliability - crash/outage/poison/fuzz scenarios on Apache Kafka, with a report"
-	@echo "make lint    - ruff and mypy (strict on services/ and schemas/)"
+	@echo "make lint    - ruff and mypy (strict on services/, schemas/ and tests/)"
 	@echo "make contracts - regenerate schemas/json and schemas/asyncapi from the code"
 	@echo "make dashboards - regenerate deploy/grafana/dashboards/*.json from deploy/grafana/build_dashboards.py"
 

@@ -139,7 +139,7 @@ def test_each_environment_variable_is_a_setting_and_its_value_is_valid(name: str
     env = {key: interpolated(value) for key, value in service.get("environment", {}).items()}
     fields = {field.upper() for field in settings.model_fields}
     assert set(env) <= fields, f"{name}: {sorted(set(env) - fields)} are not fields of {settings.__name__}"
-    settings(_env_file=None, **{key.lower(): value for key, value in env.items()})  # type: ignore[call-arg]
+    settings.model_validate({key.lower(): value for key, value in env.items()})
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
@@ -147,7 +147,7 @@ def test_each_published_port_is_the_port_the_service_listens_on(name: str) -> No
     service = ours()[name]
     settings = settings_class(entry_module(service["command"]))
     env = {key: interpolated(value) for key, value in service["environment"].items()}
-    configured = settings(_env_file=None, **{key.lower(): value for key, value in env.items()})  # type: ignore[call-arg]
+    configured = settings.model_validate({key.lower(): value for key, value in env.items()})
     port_field = next(field for field in settings.model_fields if field.endswith("_port"))
     assert [container_port(mapping) for mapping in service["ports"]] == [getattr(configured, port_field)]
     assert getattr(configured, port_field) == settings.model_fields[port_field].default, "keep the contract's port"

@@ -6,7 +6,8 @@ from schemas import AlertLevel, Direction, Kind, Level, OutreachEvent, Scope
 from services.scoring.policy.file import PolicySet
 from services.scoring.processing.processor import Outputs, Processor, event_problem
 from services.scoring.state.memory_store import MemoryStore
-from tests.unit.scoring.builders import DAY, T0, emails, event, reply
+from tests.harness.events import event
+from tests.unit.scoring.builders import DAY, T0, emails, reply
 
 NOW = T0 + 60 * DAY
 
