@@ -47,8 +47,11 @@ test-integration: install system-deps
 
 # Speed targets live here, never in tests: each part prints a ratio against a baseline from the same run.
 bench: install system-deps
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends wrk; }
 	$(RUN) python -m tests.bench.ingestion
 	$(RUN) python -m tests.bench.scoring
+	$(RUN) python -m tests.bench.check
 
 # Crash, outage, poison and fuzz scenarios on real processes and Apache Kafka; prints and writes a report.
 reliability: install system-deps

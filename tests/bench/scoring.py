@@ -46,7 +46,7 @@ from tests.harness.redis_server import RedisServer
 
 PARTITIONS = 3
 BATCH = 500
-TARGETS = {"memory": 0.5, "redis": 0.3}
+TARGETS = {"memory": 0.3, "redis": 0.25}
 BYTES_TARGET = 1024
 
 
