@@ -445,3 +445,12 @@ def test_only_the_webhooks_are_exposed_and_only_over_tls() -> None:
     result = template("--set", "ingestion.ingress.enabled=true")
     assert result.returncode != 0
     assert "ingestion.ingress.tlsSecretName is required" in result.stderr
+
+
+def test_the_operations_guide_covers_every_group_of_values_and_the_checked_kubernetes_version() -> None:
+    guide = (ROOT / "docs" / "operations.md").read_text()
+    kubernetes = guide[guide.index("## Kubernetes") : guide.index("## Hardening")]
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    undocumented = [key for key in values if not key.endswith("Override") and f"`{key}" not in kubernetes]
+    assert not undocumented, f"docs/operations.md, Kubernetes: say what {undocumented} are"
+    assert f"Kubernetes {KUBERNETES_VERSION} API schemas" in kubernetes
