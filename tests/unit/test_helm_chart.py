@@ -241,6 +241,7 @@ def test_every_pod_runs_as_a_non_root_user_without_privileges_on_a_read_only_roo
         assert pod["securityContext"]["runAsUser"] > 0, name
         assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, name
         assert pod["automountServiceAccountToken"] is False, name
+        assert pod["enableServiceLinks"] is False, f"{name}: a Service named like a setting would inject <NAME>_PORT"
         container = the_container(workload)
         assert container["securityContext"]["allowPrivilegeEscalation"] is False, name
         assert container["securityContext"]["readOnlyRootFilesystem"] is True, name
@@ -432,8 +433,18 @@ def test_sasl_needs_credentials() -> None:
     result = template("--set", "kafka.securityProtocol=SASL_SSL")
     assert result.returncode != 0
     assert "kafka.sasl.username (or kafka.sasl.existingSecret) is required" in result.stderr
+
+
+def test_a_misspelt_or_impossible_value_is_refused_naming_it() -> None:
+    result = template("--set", "ingestion.replica=3")
+    assert result.returncode != 0
+    assert "at '/ingestion': additional properties 'replica' not allowed" in result.stderr
     result = template("--set", "kafka.securityProtocol=SASL", "--set", "kafka.sasl.existingSecret=x")
-    assert "kafka.securityProtocol: must be PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL" in result.stderr
+    assert result.returncode != 0
+    assert "at '/kafka/securityProtocol': value must be one of" in result.stderr
+    result = template("--set", "secrets.values.generic_webhook_secret=x")
+    assert result.returncode != 0
+    assert "generic_webhook_secret" in result.stderr
 
 
 def test_only_the_webhooks_are_exposed_and_only_over_tls() -> None:
