@@ -125,7 +125,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 {{- end -}}
 
-{{/* Every setting the services share: Kafka, topic names, log level, Redis TLS. */}}
+{{/* Every setting the services and the topic Job share: Kafka, topic names, log level. */}}
 {{- define "rapport-guard.commonEnv" -}}
 {{ include "rapport-guard.kafkaEnv" . }}
 - name: TOPIC_EVENTS
@@ -142,6 +142,10 @@ app.kubernetes.io/component: {{ .component }}
   value: {{ .Values.topics.alertsDlq | quote }}
 - name: LOG_LEVEL
   value: {{ .Values.logLevel | quote }}
+{{- end -}}
+
+{{/* Redis TLS, for the services (the topic Job uses no Redis). */}}
+{{- define "rapport-guard.redisEnv" -}}
 {{- if and .Values.redis.tls.existingSecret .Values.redis.tls.caKey }}
 - name: REDIS_SSL_CAFILE
   value: {{ printf "/etc/rapport-guard/redis-tls/%s" .Values.redis.tls.caKey | quote }}
@@ -156,7 +160,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 {{- end -}}
 
-{{/* Volumes for the TLS material every Kafka/Redis client may need, plus /tmp. */}}
+{{/* /tmp and the Kafka TLS material; Redis's for the services only. */}}
 {{- define "rapport-guard.commonVolumes" -}}
 - name: tmp
   emptyDir:
@@ -167,6 +171,9 @@ app.kubernetes.io/component: {{ .component }}
     secretName: {{ .Values.kafka.tls.existingSecret }}
     defaultMode: 0440
 {{- end }}
+{{- end -}}
+
+{{- define "rapport-guard.redisVolumes" -}}
 {{- if .Values.redis.tls.existingSecret }}
 - name: redis-tls
   secret:
@@ -183,6 +190,9 @@ app.kubernetes.io/component: {{ .component }}
   mountPath: /etc/rapport-guard/kafka-tls
   readOnly: true
 {{- end }}
+{{- end -}}
+
+{{- define "rapport-guard.redisVolumeMounts" -}}
 {{- if .Values.redis.tls.existingSecret }}
 - name: redis-tls
   mountPath: /etc/rapport-guard/redis-tls

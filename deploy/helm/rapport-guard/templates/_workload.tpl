@@ -60,6 +60,9 @@ spec:
             - name: {{ .portEnv }}
               value: {{ $svc.port | quote }}
             {{- include "rapport-guard.commonEnv" $root | nindent 12 }}
+            {{- with include "rapport-guard.redisEnv" $root | trim }}
+            {{- . | nindent 12 }}
+            {{- end }}
             {{- with .env }}
             {{- . | nindent 12 }}
             {{- end }}
@@ -83,11 +86,17 @@ spec:
             {{- toYaml $svc.resources | nindent 12 }}
           volumeMounts:
             {{- include "rapport-guard.commonVolumeMounts" $root | nindent 12 }}
+            {{- with include "rapport-guard.redisVolumeMounts" $root | trim }}
+            {{- . | nindent 12 }}
+            {{- end }}
             {{- with .mounts }}
             {{- . | nindent 12 }}
             {{- end }}
       volumes:
         {{- include "rapport-guard.commonVolumes" $root | nindent 8 }}
+        {{- with include "rapport-guard.redisVolumes" $root | trim }}
+        {{- . | nindent 8 }}
+        {{- end }}
         {{- with .volumes }}
         {{- . | nindent 8 }}
         {{- end }}
