@@ -4,6 +4,7 @@ none a service requires is missing, and every pod runs locked down.
 """
 
 import functools
+import json
 import subprocess
 import sys
 import warnings
@@ -169,15 +170,21 @@ def test_helm_is_the_version_the_makefile_pins() -> None:
     )
 
 
-@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
-def test_every_manifest_is_valid_for_the_named_kubernetes_version(scenario: str) -> None:
-    for manifest in rendered(scenario):
+def test_every_manifest_is_valid_for_the_named_kubernetes_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every scenario's manifests, each distinct one once; the schemas (megabytes of JSON) are parsed once too."""
+    monkeypatch.setattr(
+        kubernetes_validate.utils, "schema_contents", functools.cache(kubernetes_validate.utils.schema_contents)
+    )
+    distinct = {json.dumps(doc, sort_keys=True): doc for scenario in SCENARIOS for doc in rendered(scenario)}
+    problems = []
+    for manifest in distinct.values():
         if (manifest["apiVersion"], manifest["kind"]) in CUSTOM_RESOURCES:
             continue
         try:
             kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
         except kubernetes_validate.ValidationError as error:
-            pytest.fail(f"{manifest['kind']}/{manifest['metadata']['name']}: {error.message} at {list(error.path)}")
+            problems.append(f"{manifest['kind']}/{manifest['metadata']['name']}: {error.message} at {list(error.path)}")
+    assert not problems, "\n".join(problems)
 
 
 def test_only_the_known_custom_resources_lack_a_kubernetes_schema() -> None:
@@ -465,3 +472,39 @@ def test_the_operations_guide_covers_every_group_of_values_and_the_checked_kuber
     undocumented = [key for key in values if not key.endswith("Override") and f"`{key}" not in kubernetes]
     assert not undocumented, f"docs/operations.md, Kubernetes: say what {undocumented} are"
     assert f"Kubernetes {KUBERNETES_VERSION} API schemas" in kubernetes
+
+
+def test_network_policies_admit_only_the_named_callers_and_prometheus() -> None:
+    assert not of_kind("defaults", "NetworkPolicy")
+    values = yaml.safe_load((ROOT / "tests" / "fixtures" / "helm" / "everything-on.yaml").read_text())
+    defaults = yaml.safe_load((CHART / "values.yaml").read_text())["networkPolicy"]
+    scrapers = defaults["metricsFrom"]
+    expected = {
+        "ingestion": defaults["ingestionFrom"] + scrapers,
+        "scoring": values["networkPolicy"]["scoringFrom"] + scrapers,
+        "notification": scrapers,
+    }
+    policies = of_kind("everything-on", "NetworkPolicy")
+    for workload in workloads("everything-on").values():
+        pod_labels = workload["spec"]["template"]["metadata"].get("labels", {})
+        selecting = [
+            p for p in policies.values() if p["spec"]["podSelector"]["matchLabels"].items() <= pod_labels.items()
+        ]
+        if workload["kind"] == "Job":
+            assert not selecting, "the topic Job listens on nothing"
+            continue
+        (policy,) = selecting
+        (rule,) = policy["spec"]["ingress"]
+        assert rule["from"] == expected[component(workload)], component(workload)
+        assert rule["ports"] == [{"port": "http", "protocol": "TCP"}]
+
+
+def test_a_service_nobody_is_named_to_call_accepts_no_connection() -> None:
+    """An ingress rule without `from` would admit everyone; with no peers the policy must deny instead."""
+    result = template("--set", "networkPolicy.enabled=true", "--set-json", "networkPolicy.metricsFrom=[]")
+    assert result.returncode == 0, result.stderr
+    policies = [doc for doc in yaml.safe_load_all(result.stdout) if doc and doc["kind"] == "NetworkPolicy"]
+    notification = next(p for p in policies if p["metadata"]["name"].endswith("-notification"))
+    assert notification["spec"]["ingress"] == []
+    for policy in policies:
+        assert all(rule.get("from") for rule in policy["spec"]["ingress"]), policy["metadata"]["name"]
