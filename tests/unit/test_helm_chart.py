@@ -9,7 +9,6 @@ import subprocess
 import sys
 import warnings
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 import kubernetes_validate
 import pytest
@@ -20,10 +19,9 @@ from pydantic_settings import BaseSettings
 
 from services.runtime.settings import ServiceSettings
 from tests.harness.entry_points import entry_module, settings_class
+from tests.harness.helm import CHART, Manifest, helm, manifests, template, the_container
 
 ROOT = Path(__file__).resolve().parents[2]
-CHART = ROOT / "deploy" / "helm" / "rapport-guard"
-HELM = ROOT / ".cache" / "bin" / "helm"
 KUBERNETES_VERSION = "1.34"
 """The Kubernetes release whose API schemas (from kubernetes-validate) every rendered manifest must satisfy."""
 
@@ -78,24 +76,10 @@ SCENARIOS: dict[str, list[str]] = {
 CUSTOM_RESOURCES = {("monitoring.coreos.com/v1", "ServiceMonitor")}
 """Kinds kubernetes-validate has no schema for (the Prometheus Operator's CRD); checked field by field below."""
 
-Manifest = dict[str, Any]
-
-
-def helm(*args: str) -> subprocess.CompletedProcess[str]:
-    if not HELM.is_file():
-        pytest.fail(f"{HELM.relative_to(ROOT)} is missing: run `make helm` (make test builds it)")
-    return subprocess.run([str(HELM), *args], capture_output=True, text=True, timeout=120, check=False)
-
-
-def template(*args: str) -> subprocess.CompletedProcess[str]:
-    return helm("template", "rg", str(CHART), "--namespace", "rapport", *args)
-
 
 @functools.cache
 def rendered(scenario: str) -> tuple[Manifest, ...]:
-    result = template(*SCENARIOS[scenario])
-    assert result.returncode == 0, result.stderr
-    return tuple(doc for doc in yaml.safe_load_all(result.stdout) if doc)
+    return tuple(manifests(*SCENARIOS[scenario]))
 
 
 def of_kind(scenario: str, kind: str) -> dict[str, Manifest]:
@@ -105,12 +89,6 @@ def of_kind(scenario: str, kind: str) -> dict[str, Manifest]:
 def workloads(scenario: str) -> dict[str, Manifest]:
     """Deployments and the topic Job: everything that runs the image."""
     return {**of_kind(scenario, "Deployment"), **of_kind(scenario, "Job")}
-
-
-def the_container(workload: Manifest) -> Manifest:
-    containers: list[Manifest] = workload["spec"]["template"]["spec"]["containers"]
-    assert len(containers) == 1
-    return containers[0]
 
 
 def settings_of(workload: Manifest) -> type[ServiceSettings]:
