@@ -50,7 +50,7 @@ test: install system-deps helm
 test-unit: install helm
 	$(RUN) pytest tests/unit
 
-test-integration: install system-deps
+test-integration: install system-deps helm
 	$(RUN) pytest tests/integration
 
 # Speed targets live here, never in tests: each part prints a ratio against a baseline from the same run.
