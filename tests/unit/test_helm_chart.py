@@ -10,7 +10,7 @@ import sys
 import warnings
 from pathlib import Path, PurePosixPath
 
-import kubernetes_validate
+import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
 from pydantic import AliasChoices, AliasPath, SecretStr
@@ -352,9 +352,7 @@ def test_a_chart_made_install_is_accepted_by_every_service_and_keeps_the_codes_d
         settings = settings_of(workload)
         env = resolved_env("chart-made-secrets", workload)
         fields = env_names(settings)
-        configured = settings(
-            _env_file=None, **{fields[k].alias or k.lower(): v for k, v in env.items() if k in fields}
-        )  # type: ignore[call-arg]
+        configured = settings.model_validate({fields[k].alias or k.lower(): v for k, v in env.items() if k in fields})
         tuning = values.get(component(workload), {}).get("settings", {})
         for variable in tuning:
             assert variable in fields, f"values.yaml {component(workload)}.settings.{variable} is not a setting"
