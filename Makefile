@@ -8,7 +8,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(PYTHON) -m uv)
 RUN := $(UV) run --frozen
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install system-deps run test test-unit test-integration bench reliability lint format contracts dashboards clean
+.PHONY: help install system-deps helm run test test-unit test-integration bench reliability lint format contracts dashboards clean
 
 help:
 	@echo "make run     - the whole system on an embedded broker, with a demo (Ctrl-C stops it)"
@@ -33,16 +33,24 @@ system-deps:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends redis-server prometheus; \
 	fi
 
+# Helm for the chart's tests (tests/unit/test_helm_chart.py), built from its Go module at a pinned version.
+HELM_VERSION := v4.3.2
+HELM := $(CURDIR)/.cache/bin/helm
+helm: $(HELM)
+
+$(HELM):
+	GOBIN=$(CURDIR)/.cache/bin go install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)
+
 run: install
 	$(RUN) python -m services.devstack.run
 
-test: install system-deps
+test: install system-deps helm
 	$(RUN) pytest
 
-test-unit: install
+test-unit: install helm
 	$(RUN) pytest tests/unit
 
-test-integration: install system-deps
+test-integration: install system-deps helm
 	$(RUN) pytest tests/integration
 
 # Speed targets live here, never in tests: each part prints a ratio against a baseline from the same run.
