@@ -60,6 +60,7 @@ bench: install system-deps
 	$(RUN) python -m tests.bench.ingestion
 	$(RUN) python -m tests.bench.scoring
 	$(RUN) python -m tests.bench.check
+	$(RUN) python -m tests.bench.end_to_end
 
 # Crash, outage, poison and fuzz scenarios on real processes and Apache Kafka; prints and writes a report.
 reliability: install system-deps
