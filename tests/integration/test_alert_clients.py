@@ -29,6 +29,8 @@ from services.devstack.tail_commands import kcat_command, python_tail_code
 from services.devstack.topic_reader import open_reader
 from tests.integration.test_make_run import descendants
 
+pytestmark = pytest.mark.slow
+
 ALERTS = "outreach.alerts"
 SCORES = "outreach.scores"
 FEED_SIZE = 1_000
@@ -212,7 +214,7 @@ def test_plain_kcat_reads_every_demo_alert(demo: Demo, request: pytest.FixtureRe
             pytest.mark.xfail(strict=True, reason="Tansu's ApiVersions reply is unreadable to Debian's kcat")
         )
     read = subprocess.run(
-        [tool("kcat"), "-b", demo.bootstrap, "-C", "-t", ALERTS, "-o", "beginning", "-e", "-q", "-m", "10"],
+        [tool("kcat"), "-b", demo.bootstrap, "-C", "-t", ALERTS, "-o", "beginning", "-e", "-q", "-m", "5"],
         capture_output=True,
         text=True,
         timeout=60,
