@@ -1,5 +1,6 @@
 """How `make run` picks its broker, shows the first Maven download, and what it tells people to tail alerts with."""
 
+import shlex
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,12 @@ def test_the_python_line_is_valid_python_in_double_quotes() -> None:
     compile(code, "<tail>", "exec")
     assert '"' not in code
     assert python_tail_command("127.0.0.1:9092", "outreach.alerts") == f'uv run python -c "{code}"'
+
+
+def test_the_readme_shows_the_tail_lines_make_run_prints() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    address = "127.0.0.1:40123"
+    assert shlex.join(kcat_command("apache", address, "outreach.alerts")) in readme
+    assert python_tail_command(address, "outreach.alerts") in readme
+    embedded = " ".join(kcat_command("embedded", "<address>", "outreach.alerts"))
+    assert embedded in " ".join(readme.split()), "the embedded broker's kcat line, as the README wraps it"
