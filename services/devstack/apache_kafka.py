@@ -53,6 +53,7 @@ def resolve_jars(progress: Callable[[str], None] = _ignore) -> Path:
     command = [
         shutil.which("mvn") or "mvn",
         "-B",
+        "-Dstyle.color=never",
         "-f",
         str(POM),
         "dependency:copy-dependencies",
@@ -66,10 +67,11 @@ def resolve_jars(progress: Callable[[str], None] = _ignore) -> Path:
         try:
             for line in maven.stdout or ():
                 output.append(line)
-                if line.startswith("Downloaded from"):
+                words = line.removeprefix("[INFO]").split()
+                if words[:2] == ["Downloaded", "from"] and len(words) > 3:
                     downloaded += 1
                     if time.monotonic() - last_report >= PROGRESS_EVERY_SECONDS:
-                        artifact = line.split()[3].rsplit("/", 1)[-1] if len(line.split()) > 3 else ""
+                        artifact = words[3].rsplit("/", 1)[-1]
                         progress(f"  maven: {downloaded} files downloaded so far (latest {artifact})")
                         last_report = time.monotonic()
             maven.wait(600)
@@ -78,7 +80,7 @@ def resolve_jars(progress: Callable[[str], None] = _ignore) -> Path:
             raise
     if maven.returncode != 0:
         raise RuntimeError(f"Maven could not resolve the Kafka jars:\n{''.join(output[-30:])}")
-    progress(f"  maven: done, {downloaded} files downloaded")
+    progress(f"  maven: done, {len(list(target.glob('*.jar')))} jars ready ({downloaded} files downloaded)")
     marker.touch()
     return target
 

@@ -116,7 +116,7 @@ async def serve(bootstrap: str, kind: str, env: dict[str, str]) -> None:
 
 
 def start_broker(kind: str) -> EmbeddedBroker | ApacheKafka:
-    """Start the chosen broker; the caller stops it (`destroy`), even when Ctrl-C cuts the start short."""
+    """The chosen broker, not yet started; the caller stops it, even when Ctrl-C cuts the start short."""
     log = RUN_DIR / "broker.log"
     if kind == "apache":
         say(f"starting Apache Kafka {kafka_version()} (single node, KRaft; log: {log})…")

@@ -49,7 +49,7 @@ def test_the_first_jar_download_reports_progress(
     bin_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     downloads = "".join(
-        f'echo "Downloaded from central: https://repo/org/{name} (1 MB at 2 MB/s)"\n'
+        f'echo "[INFO] Downloaded from central: https://repo/org/{name} (1 MB at 2 MB/s)"\n'
         for name in ("kafka_2.13-4.1.1.jar", "kafka-clients-4.1.1.jar")
     )
     fake_tool(bin_dir, "mvn", 'echo "[INFO] Scanning for projects..."\n' + downloads)
@@ -60,7 +60,7 @@ def test_the_first_jar_download_reports_progress(
     assert jars == tmp_path / ".cache" / "kafka" / apache_kafka.kafka_version()
     assert said[0].startswith("downloading the Apache Kafka")
     assert "kafka-clients-4.1.1.jar" in said[2]
-    assert said[-1] == "  maven: done, 2 files downloaded"
+    assert said[-1] == "  maven: done, 0 jars ready (2 files downloaded)"
     said.clear()
     apache_kafka.resolve_jars(said.append)
     assert said == [], "a cached download is silent"
