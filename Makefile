@@ -1,4 +1,4 @@
-# Rapport Guard: `make run` runs the whole system on an embedded broker, `make test` passes the tests.
+# Rapport Guard: `make run` runs the whole system on Apache Kafka or an embedded broker, `make test` passes the tests.
 # Both install what they need first (uv, the locked Python dependencies, and for tests the Kafka jars).
 
 SHELL := /bin/bash
@@ -8,10 +8,11 @@ UV := $(shell command -v uv 2>/dev/null || echo $(PYTHON) -m uv)
 RUN := $(UV) run --frozen
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install system-deps helm run test test-unit test-integration bench reliability lint format contracts dashboards clean
+.PHONY: help install system-deps helm run alerts test test-unit test-integration bench reliability lint format contracts dashboards clean
 
 help:
-	@echo "make run     - the whole system on an embedded broker, with a demo (Ctrl-C stops it)"
+	@echo "make run     - the whole system on Apache Kafka (or the embedded broker without Java), with a demo"
+	@echo "make alerts  - follow the alerts on the broker make run started, one line each (Ctrl-C stops it)"
 	@echo "make test    - unit tests, then integration tests on Apache Kafka (or the embedded broker without Java)"
 	@echo "make bench   - throughput ratios against baselines from the same run, state size (several minutes)"
 	@echo "make reliability - crash/outage/poison/fuzz scenarios on Apache Kafka, with a report"
@@ -26,11 +27,12 @@ install: .venv/.installed
 	$(UV) sync --frozen
 	@touch $@
 
-# Servers the integration tests start on loopback: Redis and Prometheus (with promtool) from Debian's packages.
+# Servers the integration tests start on loopback: Redis and Prometheus (with promtool) from Debian's packages,
+# and kcat, the command-line Kafka client the tests read alerts with.
 system-deps:
-	@if ! command -v redis-server >/dev/null || ! command -v promtool >/dev/null; then \
+	@if ! command -v redis-server >/dev/null || ! command -v promtool >/dev/null || ! command -v kcat >/dev/null; then \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends redis-server prometheus; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends redis-server prometheus kcat; \
 	fi
 
 # Helm for the chart's tests (tests/unit/test_helm_chart.py), built from its Go module at a pinned version.
@@ -43,6 +45,9 @@ $(HELM):
 
 run: install
 	$(RUN) python -m services.devstack.run
+
+alerts: install
+	$(RUN) rapport-guard alerts --follow
 
 test: install system-deps helm
 	$(RUN) pytest
