@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas import Channel, Direction, Kind, OutreachEvent, Source
+from services.ingestion.enrichment.hubspot import HubSpotLookup
 from services.ingestion.intake import BodyError, check_count, touch_or_reject
 from services.ingestion.items import Item
 from services.runtime.standard_webhooks import SignatureError
@@ -158,7 +159,9 @@ def _association(index: int, event: HubSpotEvent, received_at: datetime) -> Item
     # One id per (engagement, contact): both directions of the association and every retry collapse into one.
     shape = (engagement.channel, Direction.OUTBOUND, engagement.kind)
     at = _from_millis(event.occurred_at)
-    return _touch(index, event, f"assoc-{engagement_id}-{contact}", contact, at, shape, received_at)
+    item = _touch(index, event, f"assoc-{engagement_id}-{contact}", contact, at, shape, received_at)
+    item.lookup = HubSpotLookup(str(contact), engagement_type, str(engagement_id))
+    return item
 
 
 def _association_types(event: HubSpotEvent) -> tuple[str | None, str | None]:
@@ -180,7 +183,9 @@ def _reply(index: int, event: HubSpotEvent, received_at: datetime) -> Item:
     replied_at = _property_time(event.property_value) or _from_millis(event.occurred_at)
     event_id = f"reply-{event.object_id}-{int(replied_at.timestamp() * 1000)}"
     shape = (Channel.EMAIL, Direction.INBOUND, Kind.REPLY)
-    return _touch(index, event, event_id, event.object_id, replied_at, shape, received_at)
+    item = _touch(index, event, event_id, event.object_id, replied_at, shape, received_at)
+    item.lookup = HubSpotLookup(str(event.object_id))
+    return item
 
 
 def _touch(  # noqa: PLR0917 - one call per touch kind, all arguments named at the call sites

@@ -14,6 +14,7 @@ from defusedxml.ElementTree import fromstring
 
 from schemas import Channel, Direction, Kind, Outcome, OutreachEvent, Source
 from services.identity.pseudonyms import email_pseudonym
+from services.ingestion.enrichment.salesforce import SalesforceLookup
 from services.ingestion.intake import BodyError, touch_or_reject
 from services.ingestion.items import Item
 
@@ -158,7 +159,17 @@ def _activity(record: Record, shape: tuple[Channel, Kind, Direction], at: dateti
         return Item.reject(record.index, record.record_id, "no OwnerId: add OwnerId to the outbound message's fields")
     if at is None:
         return Item.reject(record.index, record.record_id, "no time: add CreatedDate to the outbound message's fields")
-    return record.touch(shape, at, sender, contact)
+    item = record.touch(shape, at, sender, contact)
+    fields = record.fields
+    call = shape[0] is Channel.PHONE_WORK
+    item.lookup = SalesforceLookup(
+        contact,
+        call=call,
+        call_text=f"{fields.get('Subject', '')} {fields.get('Description', '')}" if call else "",
+        what_id=fields.get("WhatId"),
+        answered_by=sender if shape[2] is Direction.INBOUND else None,
+    )
+    return item
 
 
 def _email(record: Record) -> Item:
@@ -179,7 +190,14 @@ def _email(record: Record) -> Item:
     if user is None:
         return Item.reject(record.index, record.record_id, "EmailMessage needs CreatedById or the user's address")
     shape = (Channel.EMAIL, Kind.REPLY, Direction.INBOUND) if inbound else (Channel.EMAIL, Kind.MESSAGE, OUTBOUND)
-    return record.touch(shape, at, user, email_pseudonym(key, contact_address))
+    item = record.touch(shape, at, user, email_pseudonym(key, contact_address))
+    item.lookup = SalesforceLookup(
+        None,
+        what_id=fields.get("RelatedToId"),
+        contact_address=contact_address,
+        reply_to_id=fields.get("ReplyToEmailMessageId") if inbound else None,
+    )
+    return item
 
 
 def _call_outcome(disposition: str) -> Outcome | None:

@@ -162,7 +162,7 @@ def test_pipedrive_meeting_marked_done_names_the_attendee_by_pseudonym_not_the_o
     ("name", "reason"),
     [
         ("pipedrive/activity_planned.json", "planned activity: it becomes a touch when marked done"),
-        ("pipedrive/person_changed.json", "change.person is not a touch"),
+        ("pipedrive/person_changed.json", "person change without a new incoming e-mail is not a touch"),
     ],
 )
 def test_pipedrive_changes_that_are_not_touches_are_ignored(name: str, reason: str) -> None:
