@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
-from schemas import Channel, Direction, Kind, OutreachEvent, Source
+from schemas import Channel, Direction, Kind, Outcome, OutreachEvent, Source
 from services.identity.pseudonyms import email_pseudonym
 from services.ingestion.enrichment.pipedrive import PipedriveLookup, pipedrive_time
 from services.ingestion.intake import BodyError, describe, touch_or_reject
@@ -165,6 +165,7 @@ def _activity(activity: Activity, meta: Meta, identity_key: bytes, received_at: 
             channel=channel,
             direction=Direction.OUTBOUND,
             kind=kind,
+            outcome=Outcome.ANSWERED if kind is Kind.MEETING else None,
         ),
     )
     if activity.person_id is not None or not contact.startswith(("em_", "ph_")):

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from schemas import Channel, Direction, Kind, OutreachEvent
+from schemas import Channel, Direction, Kind, Outcome, OutreachEvent
 from services.ingestion.enrichment.recent import RecentSenders
 
 
@@ -34,6 +34,7 @@ class Facts:
     channel: Channel | None = None
     direction: Direction | None = None
     kind: Kind | None = None
+    outcome: Outcome | None = None
     contact_timezone: str | None = None
     category: str | None = None
     consent: tuple[ConsentFlag, ...] = field(default=())
@@ -55,6 +56,7 @@ def enrich_event(event: OutreachEvent, facts: Facts, recent: RecentSenders) -> O
         "channel": facts.channel,
         "direction": facts.direction,
         "kind": facts.kind,
+        "outcome": facts.outcome,
         "contact_timezone": facts.contact_timezone,
         "category": facts.category,
     }

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from schemas import Channel, Direction, Kind
+from schemas import Channel, Direction, Kind, Outcome
 from services.ingestion.enrichment.cache import LookupCache
 from services.ingestion.enrichment.crm_api import CrmApi
 from services.ingestion.enrichment.facts import ConsentFlag, Facts
@@ -17,12 +17,21 @@ from services.ingestion.enrichment.phones import LabelledNumber, number_timezone
 
 ENGAGEMENT_PATHS = {"0-48": "calls", "0-49": "emails", "0-47": "meetings", "0-18": "communications"}
 ENGAGEMENT_PROPERTIES = (
-    "hubspot_owner_id,hs_timestamp,hs_call_direction,hs_call_to_number,hs_call_from_number,"
-    "hs_email_direction,hs_meeting_source,hs_communication_channel_type"
+    "hubspot_owner_id,hs_timestamp,hs_call_direction,hs_call_to_number,hs_call_from_number,hs_call_disposition,"
+    "hs_email_direction,hs_meeting_source,hs_meeting_outcome,hs_communication_channel_type"
 )
 CONTACT_PROPERTIES = "phone,mobilephone,hs_timezone,hs_email_optout,hubspot_owner_id"
 CONTACT_BOOKED_SOURCE = "MEETINGS_PUBLIC"
 """`hs_meeting_source` of a meeting the contact booked through a rep's scheduling page."""
+CALL_DISPOSITIONS = {
+    "f240bbac-87c9-4f6e-bf70-924b57d47db7": Outcome.ANSWERED,  # Connected
+    "73a0d17f-1163-4015-bdd5-ec830791da20": Outcome.NO_ANSWER,  # No answer
+    "9d9162e7-6cf3-4944-bf63-4dff82258764": Outcome.NO_ANSWER,  # Busy
+    "b2cf5968-551e-4856-9783-52b3da59a7d0": Outcome.VOICEMAIL,  # Left voicemail
+    "a4c4c377-d246-4b32-a13b-75a56a4cd0ff": Outcome.VOICEMAIL,  # Left live message
+}
+"""HubSpot's default call outcomes (ids of the `hs_call_disposition` options); custom outcomes stay unknown."""
+MEETING_HELD = "COMPLETED"
 COMMUNICATION_CHANNELS = {"SMS": Channel.SMS, "LINKEDIN_MESSAGE": Channel.LINKEDIN}
 
 
@@ -97,12 +106,15 @@ class HubSpotEnricher:
                 if number
             ]
             facts["channel"] = phone_channel(dialled, labelled)
+            facts["outcome"] = CALL_DISPOSITIONS.get(engagement.get("hs_call_disposition", ""))
             if inbound:
                 facts |= {"direction": Direction.INBOUND, "sender_id": None, "answered_sender": user}
         elif path == "emails" and engagement.get("hs_email_direction") == "INCOMING_EMAIL":
             facts |= {"direction": Direction.INBOUND, "kind": Kind.REPLY, "sender_id": None, "answered_sender": user}
-        elif path == "meetings" and engagement.get("hs_meeting_source") == CONTACT_BOOKED_SOURCE:
-            facts["category"] = "contact_booked"
+        elif path == "meetings":
+            booked = engagement.get("hs_meeting_source") == CONTACT_BOOKED_SOURCE
+            facts["category"] = "contact_booked" if booked else None
+            facts["outcome"] = Outcome.ANSWERED if engagement.get("hs_meeting_outcome") == MEETING_HELD else None
         elif path == "communications":
             facts["channel"] = COMMUNICATION_CHANNELS.get(engagement.get("hs_communication_channel_type", ""))
         return Facts(**facts)
