@@ -55,6 +55,27 @@ class Kind(StrEnum):
     VOICEMAIL = "voicemail"
     MEETING = "meeting"
     REPLY = "reply"
+    OPT_OUT = "opt_out"
+    """The contact asks not to be contacted: on `channel`, or on every channel when it has none."""
+    OPT_IN = "opt_in"
+    """The contact gives consent again (on `channel`, or on every channel)."""
+
+    @property
+    def is_consent(self) -> bool:
+        return self in _CONSENT_KINDS
+
+
+_CONSENT_KINDS = frozenset({Kind.OPT_OUT, Kind.OPT_IN})
+
+
+def consent_problem(kind: Kind, direction: "Direction", channel: Channel | None) -> str | None:
+    """Why a kind, direction and channel cannot stand together, or None: one rule for every format that carries them.
+
+    A consent event is something the contact says (inbound) and may name no channel (then it covers all of them);
+    every other event is a touch on one channel."""
+    if kind.is_consent:
+        return None if direction is Direction.INBOUND else f"direction: must be inbound for kind {kind.value}"
+    return "channel: required for a touch (only opt_out and opt_in may omit it)" if channel is None else None
 
 
 class Outcome(StrEnum):

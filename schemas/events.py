@@ -1,8 +1,8 @@
 """`outreach.events`: one touch between a sender and a contact."""
 
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.common import (
     SCHEMA_VERSION,
@@ -13,6 +13,7 @@ from schemas.common import (
     Outcome,
     Source,
     UtcDatetime,
+    consent_problem,
     contact_key,
 )
 
@@ -31,11 +32,19 @@ class OutreachEvent(BaseModel):
     sender_id: Identifier
     contact_id: Identifier
     contact_timezone: str | None = Field(default=None, max_length=64)
-    channel: Channel
+    channel: Channel | None = None
+    """None only for `opt_out` / `opt_in` covering every channel."""
     direction: Direction
     kind: Kind
     outcome: Outcome | None = None
     category: str | None = Field(default=None, max_length=64)
+
+    @model_validator(mode="after")
+    def _consent_or_touch(self) -> Self:
+        problem = consent_problem(self.kind, self.direction, self.channel)
+        if problem is not None:
+            raise ValueError(problem)
+        return self
 
     @property
     def contact_key(self) -> str:

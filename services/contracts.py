@@ -20,11 +20,11 @@ from services.notification.settings import NotificationSettings
 from services.notification.stream import NotificationStream
 from services.runtime.clock import utc_now
 from services.runtime.settings import ServiceSettings
-from services.scoring.policy_file import PolicySet
-from services.scoring.processor import Processor
+from services.scoring.policy.file import PolicySet
+from services.scoring.processing.processor import Processor
 from services.scoring.settings import ScoringSettings
-from services.scoring.store_memory import MemoryStore
-from services.scoring.stream import ScoringStream
+from services.scoring.state.memory_store import MemoryStore
+from services.scoring.stream.consumer import ScoringStream
 
 ROOT = Path(__file__).resolve().parents[1]
 MESSAGES: dict[str, type[BaseModel]] = {

@@ -10,12 +10,14 @@ from collections.abc import Sequence
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from services.runtime.redis_connection import connect_redis
+
 log = logging.getLogger(__name__)
 
 
 class RedisDedupe:
     def __init__(self, url: str, ttl_seconds: int, timeout_seconds: float = 1.0) -> None:
-        self.client: Redis = Redis.from_url(url, socket_timeout=timeout_seconds, socket_connect_timeout=timeout_seconds)
+        self.client: Redis = connect_redis(url, timeout_seconds)
         self.ttl_seconds = ttl_seconds
 
     async def seen(self, keys: Sequence[str], now: float) -> set[str]:

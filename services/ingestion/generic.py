@@ -1,18 +1,18 @@
 """The generic JSON webhook format, mapped to `OutreachEvent`."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from schemas import Channel, Direction, Kind, Outcome, OutreachEvent, Source
-from schemas.common import Identifier, UtcDatetime
+from schemas.common import Identifier, UtcDatetime, consent_problem
 from services.identity.parties import Contact, Sender, contact_id, sender_id
 from services.ingestion.items import Item
 
 
 class GenericEvent(BaseModel):
-    """One touch as an integrator posts it; `event_id` is the idempotency key."""
+    """One touch, or the contact's opt-out / opt-in, as an integrator posts it; `event_id` is the idempotency key."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -21,11 +21,18 @@ class GenericEvent(BaseModel):
     occurred_at: UtcDatetime
     sender: Sender
     contact: Contact
-    channel: Channel
+    channel: Channel | None = None
     direction: Direction
     kind: Kind
     outcome: Outcome | None = None
     category: str | None = Field(default=None, max_length=64)
+
+    @model_validator(mode="after")
+    def _consent_or_touch(self) -> Self:
+        problem = consent_problem(self.kind, self.direction, self.channel)
+        if problem is not None:
+            raise ValueError(problem)
+        return self
 
 
 class GenericBatch(BaseModel):

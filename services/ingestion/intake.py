@@ -46,9 +46,14 @@ def check_count(items: list[Any], max_items: int) -> list[Any]:
 
 
 def describe(error: ValidationError) -> str:
-    """The first few field errors as `field: problem`; never the offending value, which may be an address."""
+    """The first few field errors as `field: problem`; never the offending value, which may be an address.
+
+    A rule over several fields (a consent event's direction and channel) names its field in its own message."""
     parts = []
     for detail in error.errors(include_input=False, include_url=False)[:5]:
+        if not detail["loc"] and detail["type"] == "value_error":
+            parts.append(str(detail.get("ctx", {}).get("error", detail["msg"])))
+            continue
         field = ".".join(str(part) for part in detail["loc"]) or "(item)"
         parts.append(f"{field}: {detail['msg']}")
     return "; ".join(parts)

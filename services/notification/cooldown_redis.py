@@ -7,18 +7,18 @@ Kafka partition and so from one consumer at a time, which is why a plain GET and
 from datetime import datetime, timedelta
 
 from pydantic import ValidationError
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from services.notification.cooldown import PairNotices
 from services.notification.cooldown_store import CooldownStoreUnavailable
+from services.runtime.redis_connection import connect_redis
 
 KEY_PREFIX = "rapport-guard:notification:cooldown:"
 
 
 class RedisCooldownStore:
     def __init__(self, url: str, retention: timedelta) -> None:
-        self.redis = Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self.redis = connect_redis(url, 5)
         self.retention = retention
 
     async def load(self, key: str) -> PairNotices | None:

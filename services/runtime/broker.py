@@ -1,5 +1,7 @@
 """The one place that builds a FastStream Kafka broker from settings, instrumented the same way for every service."""
 
+from typing import Any
+
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import REGISTRY
@@ -32,3 +34,9 @@ def build_broker(
     )
     CONSUMER_LAG.watch(broker, service)
     return broker
+
+
+def kafka_client_options(settings: ServiceSettings) -> dict[str, Any]:
+    """Connection options for every aiokafka client a service opens beside its broker (admin clients, readers):
+    built here so that each of them reaches the cluster exactly as the broker does."""
+    return {"bootstrap_servers": settings.kafka_bootstrap_servers.split(",")}

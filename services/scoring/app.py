@@ -6,21 +6,21 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.runtime.broker import build_broker
+from services.runtime.broker import build_broker, kafka_client_options
 from services.runtime.clock import utc_now
 from services.runtime.http_metrics import install_http_metrics
 from services.runtime.lifecycle import BrokerConnection
 from services.runtime.probes import probes_router
-from services.scoring.api import scoring_router
-from services.scoring.policy_file import load_policy
-from services.scoring.processor import Processor
-from services.scoring.replay_guard import ReplayGuard
-from services.scoring.restore import MemoryStateRestorer
+from services.scoring.http.api import scoring_router
+from services.scoring.policy.file import load_policy
+from services.scoring.processing.processor import Processor
+from services.scoring.recovery.replay_guard import ReplayGuard
+from services.scoring.recovery.restore import MemoryStateRestorer
+from services.scoring.recovery.takeover import PartitionTakeover
 from services.scoring.settings import ScoringSettings
-from services.scoring.state import StoreUnavailable
-from services.scoring.stores import open_store
-from services.scoring.stream import ScoringStream
-from services.scoring.takeover import PartitionTakeover
+from services.scoring.state.factory import open_store
+from services.scoring.state.store import StoreUnavailable
+from services.scoring.stream.consumer import ScoringStream
 
 
 def create_app(settings: ScoringSettings) -> FastAPI:
@@ -34,7 +34,7 @@ def create_app(settings: ScoringSettings) -> FastAPI:
     )
     memory = settings.state_store_url.startswith("memory://")
     takeover = PartitionTakeover(
-        settings.kafka_bootstrap_servers,
+        kafka_client_options(settings),
         settings.scoring_group_id,
         state_lock,
         guard,

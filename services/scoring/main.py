@@ -7,7 +7,7 @@ import uvicorn
 
 from services.runtime.logs import configure_logging
 from services.scoring.app import create_app
-from services.scoring.policy_file import PolicyFileError
+from services.scoring.policy.file import PolicyFileError
 from services.scoring.settings import ScoringSettings
 
 

@@ -30,16 +30,16 @@ from schemas import Channel, Direction, Kind, Outcome, OutreachEvent, Source
 from services.runtime.broker import build_broker
 from services.runtime.clock import utc_now
 from services.runtime.topics import create_topics
-from services.scoring.history import ContactState, PairHistory
+from services.scoring.engine.touches import Touch
 from services.scoring.main import tune_garbage_collection
-from services.scoring.policy_file import PolicySet
-from services.scoring.processor import Processor
+from services.scoring.policy.file import PolicySet
+from services.scoring.processing.processor import Processor
 from services.scoring.settings import ScoringSettings
-from services.scoring.store_memory import MemoryStore
-from services.scoring.store_redis import RedisStore
-from services.scoring.stores import open_store
-from services.scoring.stream import ScoringStream
-from services.scoring.touches import Touch
+from services.scoring.state.factory import open_store
+from services.scoring.state.history import ContactState, PairHistory
+from services.scoring.state.memory_store import MemoryStore
+from services.scoring.state.redis_store import RedisStore
+from services.scoring.stream.consumer import ScoringStream
 from tests.harness.brokers import new_broker
 from tests.harness.redis_server import RedisServer
 

@@ -12,7 +12,7 @@ def event(
     sender: str = "rep-1",
     contact: str = "c-1",
     tenant: str = "acme",
-    channel: Channel = Channel.EMAIL,
+    channel: Channel | None = Channel.EMAIL,
     direction: Direction = Direction.OUTBOUND,
     kind: Kind | None = None,
     outcome: Outcome | None = None,
@@ -20,7 +20,8 @@ def event(
     timezone: str | None = None,
 ) -> OutreachEvent:
     if kind is None:
-        kind = Kind.REPLY if direction is Direction.INBOUND else Kind.CALL if "phone" in channel else Kind.MESSAGE
+        phone = "phone" in (channel or "")
+        kind = Kind.REPLY if direction is Direction.INBOUND else Kind.CALL if phone else Kind.MESSAGE
     return OutreachEvent(
         event_id=f"e-{n}",
         tenant=tenant,

@@ -5,8 +5,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from services.scoring.state import StateStore, StoreUnavailable
-from services.scoring.store_redis import RedisStore
+from services.scoring.state.redis_store import RedisStore
+from services.scoring.state.store import StateStore, StoreUnavailable
 from tests.harness.redis_server import RedisServer, running_redis
 from tests.unit.scoring.store_case import EXPIRE_AFTER, StoreCase, contact
 

@@ -137,3 +137,33 @@ def test_broker_failure_is_503_and_says_nothing_was_accepted() -> None:
 def test_openapi_documents_the_webhook() -> None:
     spec = client(RecordingSink()).get("/openapi.json").json()
     assert set(spec["paths"]["/v1/webhooks/generic"]["post"]["responses"]) >= {"202", "401", "413", "503"}
+
+
+def test_an_opt_out_without_a_channel_covers_every_channel_and_is_published() -> None:
+    sink = RecordingSink()
+    payload = event(kind="opt_out", direction="inbound")
+    del payload["channel"]
+    response = post(client(sink), payload)
+    assert response.json()["results"][0]["status"] == "accepted"
+    [published] = sink.published
+    assert (published.kind, published.channel, published.direction) == ("opt_out", None, "inbound")
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"kind": "opt_out", "direction": "inbound", "channel": "carrier_pigeon"}, "channel"),
+        ({"kind": "opt_in", "direction": "outbound"}, "direction"),
+        ({"kind": "message", "channel": None}, "channel"),
+    ],
+)
+def test_consent_and_touches_that_do_not_fit_together_are_rejected_naming_the_field(
+    fields: dict[str, Any], named: str
+) -> None:
+    sink = RecordingSink()
+    response = post(client(sink), {"events": [event(), event(event_id="evt-2", **fields)]})
+    assert response.status_code == 202
+    rejected = response.json()["results"][1]
+    assert rejected["status"] == "rejected"
+    assert rejected["reason"].startswith(f"{named}:")
+    assert [e.event_id for e in sink.published] == ["evt-1"]

@@ -22,11 +22,11 @@ from services.runtime.consumer_lag import ConsumerLag
 from services.runtime.http_metrics import install_http_metrics
 from services.runtime.probes import probes_router
 from services.scoring.app import create_app as create_scoring_app
-from services.scoring.policy_file import PolicySet
-from services.scoring.processor import Processor
+from services.scoring.policy.file import PolicySet
+from services.scoring.processing.processor import Processor
 from services.scoring.settings import ScoringSettings
-from services.scoring.store_memory import MemoryStore
-from services.scoring.stream import ScoringStream
+from services.scoring.state.memory_store import MemoryStore
+from services.scoring.stream.consumer import ScoringStream
 
 
 async def ready() -> None:

@@ -3,9 +3,9 @@
 from datetime import UTC, datetime, timedelta
 
 from schemas import Direction, OutreachEvent
-from services.scoring.history import ContactState, place
-from services.scoring.policy import Policy
-from services.scoring.touches import seconds, touch_from_event
+from services.scoring.engine.touches import seconds, touch_from_event
+from services.scoring.policy.model import Policy
+from services.scoring.state.history import ContactState, place
 from tests.harness.events import event
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

@@ -7,9 +7,9 @@ A subclass provides the `store` fixture (a store that forgets a contact after on
 import pytest
 
 from schemas import Channel, Direction, Kind, Level
-from services.scoring.history import ContactState, PairHistory
-from services.scoring.state import StateStore
-from services.scoring.touches import Touch
+from services.scoring.engine.touches import Touch
+from services.scoring.state.history import ContactState, PairHistory
+from services.scoring.state.store import StateStore
 
 EXPIRE_AFTER = 1.0
 

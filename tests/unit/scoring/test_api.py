@@ -9,12 +9,12 @@ from prometheus_client import REGISTRY
 from schemas import OutreachEvent, Source
 from services.identity.parties import Contact, contact_id
 from services.ingestion.generic import GenericEvent, outreach_fields
-from services.scoring.api import scoring_router
 from services.scoring.app import create_app
-from services.scoring.policy_file import PolicySet
-from services.scoring.processor import Processor
+from services.scoring.http.api import scoring_router
+from services.scoring.policy.file import PolicySet
+from services.scoring.processing.processor import Processor
 from services.scoring.settings import ScoringSettings
-from services.scoring.store_memory import MemoryStore
+from services.scoring.state.memory_store import MemoryStore
 from tests.unit.scoring.builders import DAY, T0, emails
 from tests.unit.scoring.test_stream import UnreachableStore
 

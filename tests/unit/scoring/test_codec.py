@@ -2,8 +2,8 @@
 
 from hypothesis import given, settings
 
-from services.scoring.codec import decode, encode
-from services.scoring.history import ContactState
+from services.scoring.state.codec import decode, encode
+from services.scoring.state.history import ContactState
 from tests.unit.scoring.builders import DAY, emails, state_of
 from tests.unit.scoring.test_properties import touches
 

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from schemas import Tier
-from services.scoring.policy import Policy
-from services.scoring.policy_file import PolicyFileError, load_policy, parse_policy
+from services.scoring.policy.file import PolicyFileError, load_policy, parse_policy
+from services.scoring.policy.model import Policy
 
 ROOT = Path(__file__).resolve().parents[3]
 SHIPPED = ROOT / "deploy" / "policy" / "default.yaml"
@@ -87,7 +87,7 @@ def test_an_unreadable_file_is_named(tmp_path: Path) -> None:
 
 def test_the_policy_fingerprint_is_the_same_in_every_process() -> None:
     """Otherwise every restart, and every other replica, would take each contact's state for another policy's."""
-    script = "from services.scoring.policy import Policy; print(Policy().fingerprint)"
+    script = "from services.scoring.policy.model import Policy; print(Policy().fingerprint)"
     prints = {
         subprocess.run(
             [sys.executable, "-c", script],

@@ -2,10 +2,10 @@
 
 from datetime import timedelta
 
-from schemas import AlertLevel, Level, OutreachEvent, Scope
-from services.scoring.policy_file import PolicySet
-from services.scoring.processor import Outputs, Processor, event_problem
-from services.scoring.store_memory import MemoryStore
+from schemas import AlertLevel, Direction, Kind, Level, OutreachEvent, Scope
+from services.scoring.policy.file import PolicySet
+from services.scoring.processing.processor import Outputs, Processor, event_problem
+from services.scoring.state.memory_store import MemoryStore
 from tests.unit.scoring.builders import DAY, T0, emails, event, reply
 
 NOW = T0 + 60 * DAY
@@ -118,3 +118,14 @@ async def test_state_is_bounded_per_pair() -> None:
     assert len(state.pairs["rep-1"].touches) == 32
     [again] = await deliver(scorer, emails(50, timedelta(hours=6)))
     assert (again.scored, again.duplicates) == ([], 50), "forgotten touches are still recognised as seen"
+
+
+async def test_an_opt_out_is_not_engagement_and_earns_the_sender_no_room() -> None:
+    pursuit = emails(4, 2 * DAY)
+    opt_out = event("stop", pursuit[2].occurred_at + DAY, channel=None, direction=Direction.INBOUND, kind=Kind.OPT_OUT)
+    [plain] = await deliver(processor(), pursuit)
+    [with_stop] = await deliver(processor(), [*pursuit[:3], opt_out, pursuit[3]])
+    assert with_stop.consent == 1
+    assert [s.event_id for s in with_stop.scores] == [e.event_id for e in pursuit]
+    assert [s.level for s in with_stop.scores] == [s.level for s in plain.scores]
+    assert with_stop.scores[-1].level is not Level.OK

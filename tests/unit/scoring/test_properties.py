@@ -7,13 +7,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schemas import Channel, Direction, Kind, Outcome, OutreachEvent, Source
-from services.scoring.codec import encode
-from services.scoring.engine import ContactView, verdict
-from services.scoring.policy import Policy
-from services.scoring.policy_file import PolicySet
-from services.scoring.processor import Processor
-from services.scoring.store_memory import MemoryStore
-from services.scoring.touches import instant, seconds
+from services.scoring.engine.judge import ContactView, verdict
+from services.scoring.engine.touches import instant, seconds
+from services.scoring.policy.file import PolicySet
+from services.scoring.policy.model import Policy
+from services.scoring.processing.processor import Processor
+from services.scoring.state.codec import encode
+from services.scoring.state.memory_store import MemoryStore
 from tests.unit.scoring.builders import T0, state_of
 
 POLICY = Policy()
@@ -30,7 +30,7 @@ def touches(draw: st.DrawFn, senders: int = 3, most: int = 40, span_days: int = 
     for n in range(count):
         direction = draw(st.sampled_from([Direction.OUTBOUND] * 4 + [Direction.INBOUND]))
         channel = draw(st.sampled_from(list(Channel)))
-        kind = draw(st.sampled_from(list(Kind)))
+        kind = draw(st.sampled_from([kind for kind in Kind if not kind.is_consent]))
         events.append(
             OutreachEvent(
                 event_id=f"e-{n}",

@@ -3,10 +3,10 @@
 from datetime import timedelta
 
 from schemas import Channel, Direction, Kind, Level, Outcome, Tier
-from services.scoring.engine import ContactView, Decision, check, judge_pair, judge_team
-from services.scoring.policy import TIER_ORDER, Policy
-from services.scoring.policy_file import parse_policy
-from services.scoring.touches import seconds
+from services.scoring.engine.judge import ContactView, Decision, check, judge_pair, judge_team
+from services.scoring.engine.touches import seconds
+from services.scoring.policy.file import parse_policy
+from services.scoring.policy.model import TIER_ORDER, Policy
 from tests.unit.scoring.builders import DAY, T0, emails, event, reply, state_of
 
 POLICY = Policy()

@@ -2,8 +2,8 @@
 
 import pytest
 
-from services.scoring.state import StateStore
-from services.scoring.store_memory import MemoryStore
+from services.scoring.state.memory_store import MemoryStore
+from services.scoring.state.store import StateStore
 from tests.unit.scoring.store_case import EXPIRE_AFTER, StoreCase
 
 

@@ -10,15 +10,15 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from schemas import Alert, OutreachEvent, PairScore
-from services.scoring.history import ContactState
-from services.scoring.policy_file import PolicySet
-from services.scoring.processor import Processor
-from services.scoring.replay_guard import ReplayGuard
+from services.scoring.policy.file import PolicySet
+from services.scoring.processing.processor import Processor
+from services.scoring.recovery.replay_guard import ReplayGuard
+from services.scoring.recovery.takeover import PartitionTakeover
 from services.scoring.settings import ScoringSettings
-from services.scoring.state import StoreUnavailable
-from services.scoring.store_memory import MemoryStore
-from services.scoring.stream import ScoringStream
-from services.scoring.takeover import PartitionTakeover
+from services.scoring.state.history import ContactState
+from services.scoring.state.memory_store import MemoryStore
+from services.scoring.state.store import StoreUnavailable
+from services.scoring.stream.consumer import ScoringStream
 from tests.unit.scoring.builders import DAY, T0, emails, event
 
 NOW = T0 + 30 * DAY
@@ -213,7 +213,7 @@ class TopicsReadBack(PartitionTakeover):
     """Re-arming reads the ids back from what the in-memory broker delivered, as the real one reads the topics."""
 
     def __init__(self, received: Received) -> None:
-        super().__init__("127.0.0.1:9", "g", asyncio.Lock(), ReplayGuard({}, 0), None)
+        super().__init__({"bootstrap_servers": ["127.0.0.1:9"]}, "g", asyncio.Lock(), ReplayGuard({}, 0), None)
         self.received = received
         self.rearmed = 0
         self.ready.set()

@@ -4,12 +4,12 @@ import asyncio
 
 from aiokafka import ConsumerRecord, TopicPartition
 
-from services.scoring.replay_guard import ReplayGuard
-from services.scoring.takeover import PartitionTakeover
+from services.scoring.recovery.replay_guard import ReplayGuard
+from services.scoring.recovery.takeover import PartitionTakeover
 
 
 def takeover_owning(*partitions: int) -> PartitionTakeover:
-    takeover = PartitionTakeover("127.0.0.1:9", "g", asyncio.Lock(), ReplayGuard({}, 0), None)
+    takeover = PartitionTakeover({"bootstrap_servers": ["127.0.0.1:9"]}, "g", asyncio.Lock(), ReplayGuard({}, 0), None)
     takeover.owned = {("outreach.events", p) for p in partitions}
     takeover.ready.set()
     return takeover

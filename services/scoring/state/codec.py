@@ -12,8 +12,8 @@ import struct
 from functools import cache
 
 from schemas import Channel, Direction, Kind, Level, Outcome
-from services.scoring.history import ContactState, PairHistory
-from services.scoring.touches import Described, Touch, describe
+from services.scoring.engine.touches import Described, Touch, describe
+from services.scoring.state.history import ContactState, PairHistory
 
 VERSION = 1
 EPOCH = 1_577_836_800  # 2020-01-01T00:00:00Z

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from schemas import Channel, Reason, Tier
-from services.scoring.policy import Limits, Policy, format_clock, format_duration
-from services.scoring.quiet_hours import is_quiet, local_time, quiet_ends
-from services.scoring.rapport import Rapport, rapport_at
-from services.scoring.touches import Engagement, Touch
-from services.scoring.wording import breach_sentence
+from services.scoring.engine.quiet_hours import is_quiet, local_time, quiet_ends
+from services.scoring.engine.rapport import Rapport, rapport_at
+from services.scoring.engine.touches import Engagement, Touch
+from services.scoring.engine.wording import breach_sentence
+from services.scoring.policy.model import Limits, Policy, format_clock, format_duration
 
 NEVER = -(2**62)
 

@@ -23,12 +23,12 @@ from pydantic import ValidationError
 from schemas import Alert, OutreachEvent, PairScore, contact_key
 from services.runtime.publishing import confirm_all
 from services.scoring import metrics
-from services.scoring.output_ids import score_id
-from services.scoring.processor import Outputs, Processor, event_problem
-from services.scoring.replay_guard import ReplayGuard
+from services.scoring.processing.output_ids import score_id
+from services.scoring.processing.processor import Outputs, Processor, event_problem
+from services.scoring.recovery.replay_guard import ReplayGuard
+from services.scoring.recovery.takeover import PartitionTakeover
 from services.scoring.settings import ScoringSettings
-from services.scoring.state import StoreUnavailable
-from services.scoring.takeover import PartitionTakeover
+from services.scoring.state.store import StoreUnavailable
 
 log = logging.getLogger("rapport_guard.scoring")
 
@@ -219,6 +219,7 @@ class ScoringStream:
         """Counted per batch, observed per event: the per-event cost of metrics stays a few histogram calls."""
         metrics.EVENTS.labels(result="duplicate").inc(outputs.duplicates)
         metrics.EVENTS.labels(result="scored").inc(len(outputs.scored))
+        metrics.EVENTS.labels(result="consent").inc(outputs.consent)
         occurred = metrics.EVENT_DELAY.labels(since="occurred")
         received = metrics.EVENT_DELAY.labels(since="received")
         levels: Counter[str] = Counter()

@@ -10,14 +10,15 @@ failed between publishing and saving (the store went away, or the broker took on
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.admin import AIOKafkaAdminClient
 
-from services.scoring.replay_guard import ReplayGuard
-from services.scoring.restore import MemoryStateRestorer
+from services.scoring.recovery.replay_guard import ReplayGuard
+from services.scoring.recovery.restore import MemoryStateRestorer
 
 log = logging.getLogger("rapport_guard.scoring")
 
@@ -25,13 +26,14 @@ log = logging.getLogger("rapport_guard.scoring")
 class PartitionTakeover(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(
         self,
-        bootstrap: str,
+        connection: Mapping[str, Any],
         group_id: str,
         lock: asyncio.Lock,
         guard: ReplayGuard,
         restorer: MemoryStateRestorer | None,
     ) -> None:
-        self.bootstrap = bootstrap.split(",")
+        self.connection = dict(connection)
+        """aiokafka client options from `kafka_client_options`: the same cluster, reached the same way."""
         self.group_id = group_id
         self.lock = lock
         self.guard = guard
@@ -87,7 +89,7 @@ class PartitionTakeover(ConsumerRebalanceListener):  # type: ignore[misc]
         if not partitions:
             return 0, 0
         committed, outputs = await self._offsets_and_outputs(partitions)
-        reader = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        reader = AIOKafkaConsumer(**self.connection, enable_auto_commit=False)
         await reader.start()
         try:
             async with self.lock:
@@ -104,7 +106,7 @@ class PartitionTakeover(ConsumerRebalanceListener):  # type: ignore[misc]
         self, partitions: list[TopicPartition]
     ) -> tuple[dict[TopicPartition, int], list[TopicPartition]]:
         """The group's committed offset per partition (where there is one), and every output topic partition."""
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        admin = AIOKafkaAdminClient(**self.connection)
         await admin.start()
         try:
             offsets = await admin.list_consumer_group_offsets(self.group_id, partitions=partitions)

@@ -10,7 +10,7 @@ from enum import StrEnum
 from functools import cache
 
 from schemas import Channel, Direction, Kind, Outcome, OutreachEvent
-from services.scoring.policy import Policy
+from services.scoring.policy.model import Policy
 
 
 class Engagement(StrEnum):
@@ -104,6 +104,8 @@ def instant(at: int) -> datetime:
 
 
 def touch_from_event(event: OutreachEvent, policy: Policy) -> Touch:
+    if event.channel is None:
+        raise ValueError(f"a {event.kind.value} event is consent, not a touch")
     return Touch.of(
         at=seconds(event.occurred_at),
         key=event_key(event.source, event.event_id),

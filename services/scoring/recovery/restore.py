@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from schemas import OutreachEvent
 from services.scoring import metrics
-from services.scoring.processor import Processor, event_problem
+from services.scoring.processing.processor import Processor, event_problem
 
 
 class MemoryStateRestorer:

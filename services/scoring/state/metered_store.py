@@ -4,9 +4,9 @@ import time
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import TypeVar
 
-from services.scoring.history import ContactState
 from services.scoring.metrics import STORE_DURATION, STORE_OPERATIONS
-from services.scoring.state import StateStore
+from services.scoring.state.history import ContactState
+from services.scoring.state.store import StateStore
 
 Result = TypeVar("Result")
 

@@ -3,8 +3,8 @@
 from datetime import datetime
 
 from schemas import Alert, AlertLevel, Level, OutreachEvent, Scope
-from services.scoring.engine import Judgement
-from services.scoring.output_ids import alert_id
+from services.scoring.engine.judge import Judgement
+from services.scoring.processing.output_ids import alert_id
 
 
 def announcement(previous: Level, current: Level) -> AlertLevel | None:

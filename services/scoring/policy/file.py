@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from services.scoring.policy import Policy
+from services.scoring.policy.model import Policy
 
 
 class PolicyFileError(ValueError):

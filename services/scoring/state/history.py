@@ -9,8 +9,8 @@ import bisect
 from dataclasses import dataclass, field
 
 from schemas import Level
-from services.scoring.policy import Policy
-from services.scoring.touches import Touch
+from services.scoring.engine.touches import Touch
+from services.scoring.policy.model import Policy
 
 
 @dataclass

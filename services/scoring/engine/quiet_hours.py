@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from services.scoring.policy import QuietHours
+from services.scoring.policy.model import QuietHours
 
 
 @cache

@@ -7,8 +7,8 @@ ever looks at the oldest entries.
 import time
 from collections.abc import Callable, Mapping, Sequence
 
-from services.scoring.codec import encode, restore
-from services.scoring.history import ContactState
+from services.scoring.state.codec import encode, restore
+from services.scoring.state.history import ContactState
 
 
 class MemoryStore:

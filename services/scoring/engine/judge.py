@@ -16,11 +16,11 @@ from enum import StrEnum
 from typing import Any
 
 from schemas import Channel, Level, Reason, Tier
-from services.scoring.history import ContactState
-from services.scoring.policy import Policy
-from services.scoring.rapport import Rapport, rapport_at
-from services.scoring.rules import NEVER, Breach, Situation, Subject, Timeline, timeline
-from services.scoring.touches import instant
+from services.scoring.engine.rapport import Rapport, rapport_at
+from services.scoring.engine.rules import NEVER, Breach, Situation, Subject, Timeline, timeline
+from services.scoring.engine.touches import instant
+from services.scoring.policy.model import Policy
+from services.scoring.state.history import ContactState
 
 _MAX_STEPS = 1000
 

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from schemas import Tier
-from services.scoring.policy import Policy
-from services.scoring.touches import Engagement
+from services.scoring.engine.touches import Engagement
+from services.scoring.policy.model import Policy
 
 
 @dataclass(slots=True)

@@ -14,13 +14,13 @@ from pydantic import BaseModel, Field, field_validator
 from schemas import Channel, Level, Reason, Tier, contact_key
 from schemas.common import Identifier, UtcDatetime
 from services.identity.parties import Contact, Sender, contact_id, sender_id
-from services.scoring.engine import ContactView, Decision, check, judge_pair, judge_team, team_applies
-from services.scoring.history import ContactState
+from services.scoring.engine.judge import ContactView, Decision, check, judge_pair, judge_team, team_applies
+from services.scoring.engine.touches import instant, seconds
 from services.scoring.metrics import CHECKS
-from services.scoring.policy import known_timezone
-from services.scoring.policy_file import PolicySet
-from services.scoring.state import StateStore, StoreUnavailable
-from services.scoring.touches import instant, seconds
+from services.scoring.policy.file import PolicySet
+from services.scoring.policy.model import known_timezone
+from services.scoring.state.history import ContactState
+from services.scoring.state.store import StateStore, StoreUnavailable
 
 Clock = Callable[[], datetime]
 

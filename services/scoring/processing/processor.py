@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from schemas import Alert, Level, OutreachEvent, PairScore, Scope
-from services.scoring.alerts import announcement, build_alert
-from services.scoring.codec import EARLIEST, LATEST
-from services.scoring.engine import ContactView, Judgement, judge_pair, judge_team, pair_level, team_applies
-from services.scoring.history import ContactState, place
-from services.scoring.policy import known_timezone
-from services.scoring.policy_file import PolicySet
-from services.scoring.state import StateStore
-from services.scoring.touches import seconds, touch_from_event
+from services.scoring.engine.judge import ContactView, Judgement, judge_pair, judge_team, pair_level, team_applies
+from services.scoring.engine.touches import seconds, touch_from_event
+from services.scoring.policy.file import PolicySet
+from services.scoring.policy.model import known_timezone
+from services.scoring.processing.alerts import announcement, build_alert
+from services.scoring.state.codec import EARLIEST, LATEST
+from services.scoring.state.history import ContactState, place
+from services.scoring.state.store import StateStore
 
 log = logging.getLogger("rapport_guard.scoring")
 
@@ -30,6 +30,8 @@ class Outputs:
     scored: list[tuple[OutreachEvent, PairScore]] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     duplicates: int = 0
+    consent: int = 0
+    """Opt-outs and opt-ins seen: not touches, so they are neither scored nor placed (yet)."""
     failed: list[tuple[int, str, str]] = field(default_factory=list)
     """(position in the batch, reason, detail) of events that could not be processed."""
 
@@ -76,6 +78,9 @@ class Processor:
         states = await self.store.load_many(keys) if keys else {}
         changed: dict[str, ContactState] = {}
         for position, event in enumerate(events):
+            if event.kind.is_consent:
+                outputs.consent += 1
+                continue
             state = states[event.contact_key]
             try:
                 placed = self.apply(state, event, now, outputs)

@@ -1,10 +1,10 @@
 """`STATE_STORE_URL` picks the backend: `memory://` (one process) or `redis://…` (shared by replicas)."""
 
 from services.scoring.settings import ScoringSettings
-from services.scoring.state import StateStore
-from services.scoring.store_memory import MemoryStore
-from services.scoring.store_metered import MeteredStore
-from services.scoring.store_redis import RedisStore
+from services.scoring.state.memory_store import MemoryStore
+from services.scoring.state.metered_store import MeteredStore
+from services.scoring.state.redis_store import RedisStore
+from services.scoring.state.store import StateStore
 
 
 def open_store(settings: ScoringSettings) -> StateStore:

@@ -7,7 +7,7 @@ and raises `StoreUnavailable` when it cannot answer, so the caller commits nothi
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from services.scoring.history import ContactState
+from services.scoring.state.history import ContactState
 
 
 class StoreUnavailable(Exception):

@@ -10,9 +10,10 @@ from typing import cast
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
-from services.scoring.codec import encode, restore
-from services.scoring.history import ContactState
-from services.scoring.state import StoreUnavailable
+from services.runtime.redis_connection import connect_redis
+from services.scoring.state.codec import encode, restore
+from services.scoring.state.history import ContactState
+from services.scoring.state.store import StoreUnavailable
 
 KEY_PREFIX = "rg:contact:"
 
@@ -20,12 +21,7 @@ KEY_PREFIX = "rg:contact:"
 class RedisStore:
     def __init__(self, url: str, expire_after: float, timeout_seconds: float = 2.0) -> None:
         self.expire_after = max(1, round(expire_after))
-        self.client: redis.Redis = redis.Redis.from_url(
-            url,
-            socket_timeout=timeout_seconds,
-            socket_connect_timeout=timeout_seconds,
-            retry_on_timeout=False,
-        )
+        self.client: redis.Redis = connect_redis(url, timeout_seconds)
 
     @staticmethod
     def key(contact_key: str) -> str:
