@@ -14,7 +14,8 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 from schemas import Channel, Direction, Kind, Outcome, OutreachEvent, Source
 from services.identity.pseudonyms import email_pseudonym
-from services.ingestion.enrichment.pipedrive import PipedriveLookup, pipedrive_time
+from services.ingestion.enrichment.consent import consent_event, consent_event_id, email_flag
+from services.ingestion.enrichment.pipedrive import UNSUBSCRIBED, PipedriveLookup, pipedrive_time
 from services.ingestion.intake import BodyError, describe, touch_or_reject
 from services.ingestion.items import Item
 
@@ -109,6 +110,8 @@ class Person(BaseModel):
     id: int
     owner_id: int | None = None
     last_incoming_mail_time: str | None = Field(default=None, max_length=40)
+    marketing_status: str | None = Field(default=None, max_length=40)
+    update_time: str | None = Field(default=None, max_length=40)
 
 
 def parse(payload: Any) -> Webhook:
@@ -185,7 +188,10 @@ def _person(webhook: Webhook, received_at: datetime) -> Item:
         person = Person.model_validate(webhook.data)
     except ValidationError as exc:
         return Item.reject(0, delivery_id, describe(exc))
-    before = (webhook.previous or {}).get("last_incoming_mail_time")
+    previous = webhook.previous or {}
+    if "marketing_status" in previous and previous["marketing_status"] != person.marketing_status:
+        return _marketing_consent(webhook, person, received_at)
+    before = previous.get("last_incoming_mail_time")
     replied_at = pipedrive_time(person.last_incoming_mail_time)
     if (
         replied_at is None
@@ -215,6 +221,34 @@ def _person(webhook: Webhook, received_at: datetime) -> Item:
     )
     item.lookup = PipedriveLookup(str(person.id))
     return item
+
+
+def _marketing_consent(webhook: Webhook, person: Person, received_at: datetime) -> Item:
+    """`marketing_status` turned `unsubscribed` (an e-mail opt-out), or away from it (an opt-in).
+
+    Other moves (no_consent → subscribed, archived) are not the contact's word on being contacted: ignored.
+    """
+    meta, delivery_id = webhook.meta, str(webhook.meta.id)
+    was_unsubscribed = (webhook.previous or {}).get("marketing_status") == UNSUBSCRIBED
+    if person.marketing_status != UNSUBSCRIBED and not was_unsubscribed:
+        return Item.ignore(0, delivery_id, "marketing status change that is neither an opt-out nor an opt-in")
+    changed_at = pipedrive_time(person.update_time) or _time(
+        meta.timestamp if isinstance(meta.timestamp, str) else None
+    )
+    if changed_at is None:
+        return Item.reject(0, delivery_id, "person has no update_time")
+    flag = email_flag(
+        f"pipedrive-person-{person.id}-marketing_status", person.marketing_status == UNSUBSCRIBED, changed_at
+    )
+    event_id = consent_event_id(flag, changed_at)
+    sender = str(person.owner_id or meta.user_id or "unattributed")
+    return touch_or_reject(
+        0,
+        event_id,
+        lambda: consent_event(
+            flag, Source.PIPEDRIVE, str(meta.company_id), str(person.id), sender, received_at, changed_at
+        ),
+    )
 
 
 def _contact(activity: Activity, key: bytes) -> str | None:

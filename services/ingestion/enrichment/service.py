@@ -15,6 +15,7 @@ import httpx
 from pydantic import ValidationError
 
 from schemas import Source
+from services.ingestion.enrichment.consent import consent_event
 from services.ingestion.enrichment.crm_api import CrmUnavailable
 from services.ingestion.enrichment.facts import NOT_ENRICHED, Facts, enrich_event
 from services.ingestion.enrichment.recent import RecentSenders
@@ -55,9 +56,12 @@ class Enrichment:
         if enricher is None or not asking:
             return items
         facts = await self._look_up_all(source, enricher, asking)
+        consent: dict[str, Item] = {}
         for item in sorted(asking, key=lambda item: item.event.occurred_at if item.event else 0):
-            self._enrich(source, item, facts[id(item)])
-        return items
+            for flag_item in self._enrich(source, item, facts[id(item)]):
+                consent.setdefault(flag_item.event_id or "", flag_item)
+        known = {item.event_id for item in items}
+        return items + [item for event_id, item in consent.items() if event_id not in known]
 
     async def _look_up_all(self, source: Source, enricher: Enricher, items: list[Item]) -> dict[int, Facts]:
         tasks = {id(item): asyncio.ensure_future(enricher.look_up(item.lookup)) for item in items}
@@ -84,7 +88,8 @@ class Enrichment:
             log.error("%s look-up failed unexpectedly: %s", source, type(exc).__name__)
         return NOT_ENRICHED
 
-    def _enrich(self, source: Source, item: Item, facts: Facts) -> None:
+    def _enrich(self, source: Source, item: Item, facts: Facts) -> list[Item]:
+        """Enrich the item in place; the consent flags the look-up saw come back as items of their own."""
         assert item.event is not None  # only items with events are asked about
         ENRICHMENT.labels(source=source, result="enriched" if facts.enriched else "not_enriched").inc()
         if not facts.enriched:
@@ -94,3 +99,11 @@ class Enrichment:
         except ValidationError as exc:
             log.warning("%s gave a value the event cannot carry, kept the webhook's: %s", source, describe(exc))
             item.event = enrich_event(item.event, NOT_ENRICHED, self.recent)
+        touch = item.event
+        return [
+            Item.touch(
+                item.index,
+                consent_event(flag, source, touch.tenant, touch.contact_id, touch.sender_id, touch.received_at),
+            )
+            for flag in facts.consent
+        ]

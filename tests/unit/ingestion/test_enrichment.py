@@ -309,3 +309,65 @@ async def test_unreachable_api_is_counted_as_unreachable() -> None:
     assert item.note == NOT_ENRICHED_NOTE
     assert counted(ENRICHMENT_FAILURES, source="pipedrive", reason="unreachable") == before + 1
     await enrichment.close()
+
+
+def hubspot_opt_out_change(value: str, at_ms: int) -> dict[str, Any]:
+    return {
+        "eventId": 4242,
+        "subscriptionId": 9,
+        "portalId": 62515,
+        "occurredAt": at_ms,
+        "subscriptionType": "contact.propertyChange",
+        "objectId": 510001,
+        "propertyName": "hs_email_optout",
+        "propertyValue": value,
+    }
+
+
+def test_hubspot_email_opt_out_set_and_cleared_become_opt_out_and_opt_in_for_email() -> None:
+    set_, cleared = hubspot_items(
+        [hubspot_opt_out_change("true", 1793605800000), hubspot_opt_out_change("false", 1793692200000)]
+    )
+    assert set_.event is not None
+    assert cleared.event is not None
+    assert (set_.event.kind, set_.event.channel, set_.event.direction) == (
+        Kind.OPT_OUT,
+        Channel.EMAIL,
+        Direction.INBOUND,
+    )
+    assert (cleared.event.kind, cleared.event.channel) == (Kind.OPT_IN, Channel.EMAIL)
+    assert set_.event.event_id == "consent-hubspot-contact-510001-hs_email_optout-email-opt_out-1793605800000"
+    assert hubspot_items([hubspot_opt_out_change("true", 1793605800000)])[0].event_id == set_.event.event_id
+
+
+async def test_salesforce_do_not_call_seen_on_a_touch_is_one_opt_out_per_phone_channel(api: FakeCrmApi) -> None:
+    enrichment = serve_salesforce(api)
+    api.answer(
+        f"{SALESFORCE_API}/sobjects/Contact/0035e00000QrStUAAV", api_fixture("salesforce/contact", DoNotCall=True)
+    )
+    items = await enrichment.apply(Source.SALESFORCE, salesforce_items())
+    opt_outs = [item.event for item in items if item.event is not None and item.event.kind == Kind.OPT_OUT]
+    assert sorted(event.channel for event in opt_outs if event.channel) == [
+        Channel.PHONE_MOBILE,
+        Channel.PHONE_WORK,
+        Channel.SMS,
+    ]
+    assert {event.contact_id for event in opt_outs} == {"0035e00000QrStUAAV"}
+    assert {event.event_id for event in opt_outs} == {
+        f"consent-salesforce-0035e00000QrStUAAV-DoNotCall-{channel}-opt_out"
+        for channel in ("phone_work", "phone_mobile", "sms")
+    }
+
+
+def test_pipedrive_unsubscribing_is_an_email_opt_out_and_resubscribing_an_opt_in() -> None:
+    body = load("pipedrive/person_changed.json")
+    body["data"] |= {"marketing_status": "unsubscribed", "update_time": "2026-11-06T09:00:00Z"}
+    body["previous"] = {"marketing_status": "subscribed"}
+    out = pipedrive.to_item(pipedrive.parse(body), KEY, NOW).event
+    body["data"] |= {"marketing_status": "subscribed", "update_time": "2026-11-07T09:00:00Z"}
+    body["previous"] = {"marketing_status": "unsubscribed"}
+    back_in = pipedrive.to_item(pipedrive.parse(body), KEY, NOW).event
+    assert out is not None
+    assert back_in is not None
+    assert (out.kind, out.channel, out.contact_id, out.sender_id) == (Kind.OPT_OUT, Channel.EMAIL, "301", "18487521")
+    assert (back_in.kind, back_in.occurred_at) == (Kind.OPT_IN, datetime(2026, 11, 7, 9, 0, tzinfo=UTC))
