@@ -112,9 +112,17 @@ class Record:
                 channel=channel,
                 direction=direction,
                 kind=kind,
-                outcome=_call_outcome(self.fields.get("CallDisposition", "")) if kind is Kind.CALL else None,
+                outcome=self._outcome(kind, at),
             ),
         )
+
+    def _outcome(self, kind: Kind, at: datetime) -> Outcome | None:
+        if kind is Kind.CALL:
+            return _call_outcome(self.fields.get("CallDisposition", ""))
+        if kind is Kind.MEETING:
+            ended = _first_time(self.fields, "EndDateTime") or at
+            return Outcome.ANSWERED if ended <= self.context.received_at else None
+        return None
 
 
 def to_item(index: int, note: Notification, context: Context) -> Item:

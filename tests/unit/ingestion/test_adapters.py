@@ -81,7 +81,7 @@ def test_salesforce_tasks_events_and_email_messages_become_touches() -> None:
     assert [(e.event_id, e.channel, e.direction, e.kind, e.outcome) for e in events] == [
         ("00T5e00000AbCdEAAZ", "phone_work", "outbound", "call", "no_answer"),
         ("00T5e00000AbCdFAAZ", "email", "outbound", "message", None),
-        ("00U5e00000EvEnTAAA", "meeting", "outbound", "meeting", None),
+        ("00U5e00000EvEnTAAA", "meeting", "outbound", "meeting", "answered"),  # it has ended: it was held
         ("02s5e00000EmAiLAAA", "email", "inbound", "reply", None),
     ]
     assert {e.tenant for e in events} == {SALESFORCE_ORG}
