@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from schemas import Channel, Direction, Kind, OutreachEvent, Source
 from services.ingestion.enrichment.consent import consent_event, consent_event_id, email_flag
-from services.ingestion.enrichment.hubspot import HubSpotLookup
+from services.ingestion.enrichment.lookups import HubSpotLookup
 from services.ingestion.intake import BodyError, check_count, touch_or_reject
 from services.ingestion.items import Item
 from services.runtime.standard_webhooks import SignatureError

@@ -15,7 +15,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 from schemas import Channel, Direction, Kind, Outcome, OutreachEvent, Source
 from services.identity.pseudonyms import email_pseudonym
 from services.ingestion.enrichment.consent import consent_event, consent_event_id, email_flag
-from services.ingestion.enrichment.pipedrive import UNSUBSCRIBED, PipedriveLookup, pipedrive_time
+from services.ingestion.enrichment.lookups import MARKETING_UNSUBSCRIBED, PipedriveLookup
 from services.ingestion.intake import BodyError, describe, touch_or_reject
 from services.ingestion.items import Item
 
@@ -192,7 +192,7 @@ def _person(webhook: Webhook, received_at: datetime) -> Item:
     if "marketing_status" in previous and previous["marketing_status"] != person.marketing_status:
         return _marketing_consent(webhook, person, received_at)
     before = previous.get("last_incoming_mail_time")
-    replied_at = pipedrive_time(person.last_incoming_mail_time)
+    replied_at = _time(person.last_incoming_mail_time)
     if (
         replied_at is None
         or "last_incoming_mail_time" not in (webhook.previous or {})
@@ -229,16 +229,14 @@ def _marketing_consent(webhook: Webhook, person: Person, received_at: datetime) 
     Other moves (no_consent → subscribed, archived) are not the contact's word on being contacted: ignored.
     """
     meta, delivery_id = webhook.meta, str(webhook.meta.id)
-    was_unsubscribed = (webhook.previous or {}).get("marketing_status") == UNSUBSCRIBED
-    if person.marketing_status != UNSUBSCRIBED and not was_unsubscribed:
+    was_unsubscribed = (webhook.previous or {}).get("marketing_status") == MARKETING_UNSUBSCRIBED
+    if person.marketing_status != MARKETING_UNSUBSCRIBED and not was_unsubscribed:
         return Item.ignore(0, delivery_id, "marketing status change that is neither an opt-out nor an opt-in")
-    changed_at = pipedrive_time(person.update_time) or _time(
-        meta.timestamp if isinstance(meta.timestamp, str) else None
-    )
+    changed_at = _time(person.update_time) or _time(meta.timestamp if isinstance(meta.timestamp, str) else None)
     if changed_at is None:
         return Item.reject(0, delivery_id, "person has no update_time")
     flag = email_flag(
-        f"pipedrive-person-{person.id}-marketing_status", person.marketing_status == UNSUBSCRIBED, changed_at
+        f"pipedrive-person-{person.id}-marketing_status", person.marketing_status == MARKETING_UNSUBSCRIBED, changed_at
     )
     event_id = consent_event_id(flag, changed_at)
     sender = str(person.owner_id or meta.user_id or "unattributed")

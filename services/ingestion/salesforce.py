@@ -14,7 +14,7 @@ from defusedxml.ElementTree import fromstring
 
 from schemas import Channel, Direction, Kind, Outcome, OutreachEvent, Source
 from services.identity.pseudonyms import email_pseudonym
-from services.ingestion.enrichment.salesforce import SalesforceLookup
+from services.ingestion.enrichment.lookups import SalesforceLookup
 from services.ingestion.intake import BodyError, touch_or_reject
 from services.ingestion.items import Item
 

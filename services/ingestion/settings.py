@@ -102,6 +102,13 @@ class IngestionSettings(ServiceSettings):
             raise ValueError("SALESFORCE_CLIENT_ID needs SALESFORCE_INSTANCE_URL (the org's My Domain URL)")
         return self
 
+    def crm_api_configured(self) -> bool:
+        return (
+            self.hubspot_access_token is not None
+            or self.salesforce_client_id is not None
+            or self.pipedrive_api_token is not None
+        )
+
     def generic_webhook_keys(self) -> list[bytes]:
         return [decode_secret(part) for part in self.generic_webhook_secret.get_secret_value().split()]
 

@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 import httpx
 
+from services.ingestion.enrichment.unavailable import CrmUnavailable
+
 log = logging.getLogger("rapport_guard.ingestion.enrichment")
 
 DEFAULT_BLOCK_SECONDS = 10.0
@@ -24,14 +26,6 @@ MAX_WAIT_SECONDS = 1.0
 # httpx logs every request's URL at INFO; Salesforce queries carry addresses in theirs.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 logging.getLogger("httpcore").setLevel(logging.WARNING)
-
-
-class CrmUnavailable(Exception):
-    """The CRM did not answer usefully; `reason` is a bounded metric label."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
 
 
 class Authorizer(Protocol):

@@ -4,7 +4,6 @@ Calls: `GET /crm/v3/objects/{calls|emails|meetings|communications}/{id}`, `GET /
 `GET /crm/v3/owners/{id}`, each with `Authorization: Bearer <private app token>`, each cached per record.
 """
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,6 +12,7 @@ from schemas import Channel, Direction, Kind, Outcome
 from services.ingestion.enrichment.cache import LookupCache
 from services.ingestion.enrichment.crm_api import CrmApi
 from services.ingestion.enrichment.facts import ConsentFlag, Facts
+from services.ingestion.enrichment.lookups import HubSpotLookup
 from services.ingestion.enrichment.phones import LabelledNumber, number_timezone, phone_channel
 
 ENGAGEMENT_PATHS = {"0-48": "calls", "0-49": "emails", "0-47": "meetings", "0-18": "communications"}
@@ -33,15 +33,6 @@ CALL_DISPOSITIONS = {
 """HubSpot's default call outcomes (ids of the `hs_call_disposition` options); custom outcomes stay unknown."""
 MEETING_HELD = "COMPLETED"
 COMMUNICATION_CHANNELS = {"SMS": Channel.SMS, "LINKEDIN_MESSAGE": Channel.LINKEDIN}
-
-
-@dataclass(frozen=True)
-class HubSpotLookup:
-    """What to ask about one item: the contact, and the engagement when the event is about one."""
-
-    contact_id: str
-    engagement_type: str | None = None
-    engagement_id: str | None = None
 
 
 class HubSpotEnricher:

@@ -5,7 +5,6 @@ out of URLs and so out of every access log), cached per person. v1 bodies (`phon
 read too, as older accounts answer them.
 """
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,19 +12,11 @@ from schemas import Channel
 from services.ingestion.enrichment.cache import LookupCache
 from services.ingestion.enrichment.crm_api import CrmApi
 from services.ingestion.enrichment.facts import ConsentFlag, Facts
+from services.ingestion.enrichment.lookups import MARKETING_UNSUBSCRIBED, PipedriveLookup
 from services.ingestion.enrichment.phones import LabelledNumber, number_timezone, numbers_in, phone_channel
 
 PHONE_LABELS = {"work": Channel.PHONE_WORK, "mobile": Channel.PHONE_MOBILE, "home": Channel.PHONE_MOBILE}
 """A home number reaches the person off work as a cell phone does; `other` is left to the numbering plan."""
-UNSUBSCRIBED = "unsubscribed"
-
-
-@dataclass(frozen=True)
-class PipedriveLookup:
-    person_id: str
-    call: bool = False
-    call_text: str = ""
-    """Subject and note of a call activity: where Pipedrive's dialler and click-to-call write the number."""
 
 
 class PipedriveEnricher:
@@ -70,7 +61,7 @@ def _owner(value: Any) -> str | None:
 
 
 def _consent(person_id: str, person: dict[str, Any]) -> tuple[ConsentFlag, ...]:
-    if person.get("marketing_status") != UNSUBSCRIBED:
+    if person.get("marketing_status") != MARKETING_UNSUBSCRIBED:
         return ()
     at = pipedrive_time(person.get("update_time"))
     if at is None:

@@ -5,7 +5,6 @@ WHERE Email = …` for an EmailMessage (so that its contact id is the Contact's 
 `GET /sobjects/EmailMessage/{ReplyToEmailMessageId}` for the rep a reply answers. Each is cached per record.
 """
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +12,7 @@ from schemas import Channel
 from services.ingestion.enrichment.cache import LookupCache
 from services.ingestion.enrichment.crm_api import CrmApi
 from services.ingestion.enrichment.facts import ConsentFlag, Facts
+from services.ingestion.enrichment.lookups import SalesforceLookup
 from services.ingestion.enrichment.phones import LabelledNumber, number_timezone, numbers_in, phone_channel
 
 API_VERSION = "v60.0"
@@ -29,20 +29,6 @@ PHONE_FIELDS = (
 """HomePhone reaches the person off work as a cell phone does, so it counts as `phone_mobile`."""
 CALL_CHANNELS = (Channel.PHONE_WORK, Channel.PHONE_MOBILE, Channel.SMS)
 """What `DoNotCall` covers: every phone channel, one opt-out event each."""
-
-
-@dataclass(frozen=True)
-class SalesforceLookup:
-    who_id: str | None
-    call: bool = False
-    call_text: str = ""
-    """Subject and Description of a call Task: click-to-dial writes the dialled number there."""
-    what_id: str | None = None
-    contact_address: str | None = None
-    """An EmailMessage's contact address, to find its Contact; held in memory only, never published."""
-    reply_to_id: str | None = None
-    answered_by: str | None = None
-    """For an inbound call Task: its owner, the rep who took it."""
 
 
 class SalesforceEnricher:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import httpx
 from pydantic import SecretStr
 
-from services.ingestion.enrichment.crm_api import CrmUnavailable
+from services.ingestion.enrichment.unavailable import CrmUnavailable
 
 TOKEN_PATH = "/services/oauth2/token"  # noqa: S105 - a path, not a secret
 MAX_TOKEN_AGE_SECONDS = 3600.0

@@ -11,14 +11,13 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-import httpx
 from pydantic import ValidationError
 
 from schemas import Source
 from services.ingestion.enrichment.consent import consent_event
-from services.ingestion.enrichment.crm_api import CrmUnavailable
 from services.ingestion.enrichment.facts import NOT_ENRICHED, Facts, enrich_event
 from services.ingestion.enrichment.recent import RecentSenders
+from services.ingestion.enrichment.unavailable import CrmUnavailable
 from services.ingestion.intake import describe
 from services.ingestion.items import Item
 from services.ingestion.metrics import ENRICHMENT, ENRICHMENT_FAILURES
@@ -26,6 +25,10 @@ from services.ingestion.metrics import ENRICHMENT, ENRICHMENT_FAILURES
 log = logging.getLogger("rapport_guard.ingestion.enrichment")
 
 NOT_ENRICHED_NOTE = "published without enrichment: the CRM's API could not be asked in time"
+
+
+class Closable(Protocol):
+    async def aclose(self) -> None: ...
 
 
 class Enricher(Protocol):
@@ -39,7 +42,7 @@ class Enrichment:
         enrichers: Mapping[Source, Enricher],
         recent: RecentSenders,
         timeout_seconds: float,
-        clients: Sequence[httpx.AsyncClient] = (),
+        clients: Sequence[Closable] = (),
     ) -> None:
         self.enrichers = enrichers
         self.recent = recent
@@ -52,8 +55,10 @@ class Enrichment:
 
     async def apply(self, source: Source, items: list[Item]) -> list[Item]:
         enricher = self.enrichers.get(source)
+        if enricher is None:
+            return items
         asking = [item for item in items if item.event is not None and item.lookup is not None]
-        if enricher is None or not asking:
+        if not asking:
             return items
         facts = await self._look_up_all(source, enricher, asking)
         consent: dict[str, Item] = {}
