@@ -4,6 +4,7 @@ Calls: `GET /crm/v3/objects/{calls|emails|meetings|communications}/{id}`, `GET /
 `GET /crm/v3/owners/{id}`, each with `Authorization: Bearer <private app token>`, each cached per record.
 """
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -83,7 +84,7 @@ class HubSpotEnricher:
         self, path: str, engagement: dict[str, str], contact: Any, contact_facts: Facts
     ) -> Facts:
         user = await self._user(engagement.get("hubspot_owner_id"))
-        facts = contact_facts.__dict__ | {"sender_id": user}
+        facts: dict[str, Any] = {"sender_id": user}
         if path == "calls":
             inbound = engagement.get("hs_call_direction") == "INBOUND"
             dialled = engagement.get("hs_call_from_number" if inbound else "hs_call_to_number")
@@ -108,7 +109,7 @@ class HubSpotEnricher:
             facts["outcome"] = Outcome.ANSWERED if engagement.get("hs_meeting_outcome") == MEETING_HELD else None
         elif path == "communications":
             facts["channel"] = COMMUNICATION_CHANNELS.get(engagement.get("hs_communication_channel_type", ""))
-        return Facts(**facts)
+        return replace(contact_facts, **facts)
 
 
 def hubspot_timezone(value: str | None) -> str | None:
