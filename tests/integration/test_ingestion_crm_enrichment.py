@@ -260,7 +260,7 @@ def test_salesforce_story_reaches_stalking_and_an_email_reply_meets_the_tasks_co
 
 
 def pipedrive_activity(company: int, person: int, activity: int, beat: Beat, owner: int) -> dict[str, Any]:
-    body = load("pipedrive/activity_call_done.json")
+    body: dict[str, Any] = load("pipedrive/activity_call_done.json")
     kind = {"interview": "meeting", "email": "email", "work": "call", "cell": "call"}[beat.what]
     number = {"work": WORK, "cell": CELL}.get(beat.what, "")
     body["meta"] |= {"company_id": str(company), "id": secrets.token_hex(8), "entity_id": str(activity)}
