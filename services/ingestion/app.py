@@ -17,6 +17,8 @@ from schemas import Source
 from services.ingestion import generic, hubspot, pipedrive, salesforce, soap
 from services.ingestion.dedupe import DedupeStore, MemoryDedupe
 from services.ingestion.dedupe_redis import RedisDedupe
+from services.ingestion.enrichment.crms import build_enrichment
+from services.ingestion.enrichment.service import Enrichment
 from services.ingestion.intake import BodyError, map_items, parse_json, split_items
 from services.ingestion.items import Item
 from services.ingestion.metrics import WEBHOOKS_RECEIVED, WEBHOOKS_REJECTED
@@ -44,6 +46,8 @@ def build_app(
     readiness: ReadinessCheck,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
     dedupe: DedupeStore | None = None,
+    *,
+    enrichment: Enrichment | None = None,
 ) -> FastAPI:
     """The app without Kafka wiring, so tests can hand it any sink and store."""
     app = FastAPI(
@@ -60,6 +64,7 @@ def build_app(
         TenantRateLimiter(settings.tenant_rate_limit_per_second, settings.tenant_rate_limit_burst),
     )
     readers = Readers(settings)
+    enrich = enrichment or build_enrichment(settings)
 
     async def receive(request: Request, source: Source, read: Reader) -> Answer:
         WEBHOOKS_RECEIVED.labels(source=source).inc()
@@ -67,7 +72,8 @@ def build_app(
         if body is None:
             limit = settings.max_body_bytes
             raise Refusal(413, "body_too_large", f"the body is over {limit} bytes; send fewer events per request")
-        answer = await intake.accept(source, read(request, body, datetime.now(UTC)))
+        items = await enrich.apply(source, read(request, body, datetime.now(UTC)))
+        answer = await intake.accept(source, items)
         if answer.status == 422:
             WEBHOOKS_REJECTED.labels(source=source, reason="all_invalid").inc()
         return answer
@@ -248,6 +254,7 @@ def create_app(settings: IngestionSettings) -> FastAPI:
     connection = BrokerConnection(broker)
     sink = KafkaEventSink(broker, settings.topic_events, settings.publish_timeout_seconds, MAX_BATCH_BYTES)
     dedupe = open_dedupe(settings)
+    enrichment = build_enrichment(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -255,5 +262,6 @@ def create_app(settings: IngestionSettings) -> FastAPI:
         yield
         await connection.close()
         await dedupe.close()
+        await enrichment.close()
 
-    return build_app(settings, sink, connection.problem, lifespan, dedupe)
+    return build_app(settings, sink, connection.problem, lifespan, dedupe, enrichment=enrichment)
