@@ -240,7 +240,7 @@ async def read_limited(request: Request, limit: int) -> bytes | None:
 def open_dedupe(settings: IngestionSettings) -> DedupeStore:
     if settings.dedupe_store_url.startswith("memory://"):
         return MemoryDedupe(settings.dedupe_ttl_seconds, settings.dedupe_max_keys)
-    return RedisDedupe(settings.dedupe_store_url, settings.dedupe_ttl_seconds)
+    return RedisDedupe(settings.dedupe_store_url, settings.dedupe_ttl_seconds, ca_file=settings.redis_ssl_cafile)
 
 
 def create_app(settings: IngestionSettings) -> FastAPI:

@@ -26,7 +26,7 @@ def open_cooldown_store(settings: NotificationSettings) -> CooldownStore:
     retention = timedelta(days=settings.notify_cooldown_retention_days)
     if settings.notify_cooldown_store_url.startswith("memory://"):
         return MemoryCooldownStore(retention)
-    return RedisCooldownStore(settings.notify_cooldown_store_url, retention)
+    return RedisCooldownStore(settings.notify_cooldown_store_url, retention, settings.redis_ssl_cafile)
 
 
 def create_app(settings: NotificationSettings) -> FastAPI:
