@@ -43,7 +43,7 @@ def _untrusted(where: str, exc: ssl.SSLError, setting: str, ca_file: Path | None
     if isinstance(exc, ssl.SSLCertVerificationError):
         trusted_by = f"{ca_file}" if ca_file is not None else "the system CAs"
         return AccessRefused(f"{setting}: the certificate of {where} is not trusted by {trusted_by} ({reason})")
-    return AccessRefused(f"{setting}: the TLS handshake with {where} failed ({reason})")
+    return AccessRefused(f"{setting}: {where} refused the TLS handshake ({reason})")
 
 
 def _load_kafka_tls(settings: ServiceSettings) -> None:
@@ -78,7 +78,7 @@ async def check_kafka_access(settings: ServiceSettings) -> None:
         except SaslAuthenticationFailed:
             raise AccessRefused(
                 f"KAFKA_SASL_PASSWORD: authentication failed for user '{settings.kafka_sasl_username}' "
-                f"({settings.kafka_sasl_mechanism}) at {where}"
+                f"({settings.kafka_sasl_mechanism}) on {server.strip()}"
             ) from None
         except UnsupportedSaslMechanismError:
             raise AccessRefused(
@@ -88,8 +88,12 @@ async def check_kafka_access(settings: ServiceSettings) -> None:
             tls = _tls_failure(exc)
             if tls is None:
                 continue
-            setting = "KAFKA_SSL_CAFILE" if isinstance(tls, ssl.SSLCertVerificationError) else "KAFKA_SSL_CERTFILE"
-            raise _untrusted(where, tls, setting, settings.kafka_ssl_cafile, "KAFKA_BOOTSTRAP_SERVERS") from None
+            if isinstance(tls, ssl.SSLCertVerificationError):
+                raise _untrusted(
+                    where, tls, "KAFKA_SSL_CAFILE", settings.kafka_ssl_cafile, "KAFKA_BOOTSTRAP_SERVERS"
+                ) from None
+            hint = "" if settings.kafka_ssl_certfile else "; it may require a client certificate"
+            raise AccessRefused(f"KAFKA_SSL_CERTFILE: {where} refused the TLS handshake ({tls.reason}){hint}") from None
         connection.close()
         return
 

@@ -11,6 +11,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 
 from services.runtime.kafka_security import kafka_security_options
 from services.runtime.settings import ServiceSettings
+from services.runtime.startup_checks import refuse_to_start_without_access
 
 
 def topic_names(settings: ServiceSettings) -> list[str]:
@@ -71,6 +72,7 @@ def main() -> None:
     parser.add_argument("--events-retention-days", type=float, default=400)
     args = parser.parse_args()
     settings = ServiceSettings.load()
+    refuse_to_start_without_access(settings, {})
     asyncio.run(
         create_topics(
             settings.kafka_bootstrap_servers,
