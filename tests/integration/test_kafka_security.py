@@ -20,7 +20,8 @@ from services.devstack.topic_reader import open_reader
 from services.runtime.kafka_security import kafka_security_options
 from services.runtime.settings import ServiceSettings
 from tests.harness.brokers import chosen_impl
-from tests.harness.secure_kafka import Pki, SecureKafka, make_pki
+from tests.harness.certificates import Pki, make_pki
+from tests.harness.secure_kafka import SecureKafka
 from tests.harness.stack import Stack, new_secret
 
 PASSWORD = secrets.token_urlsafe(12)
