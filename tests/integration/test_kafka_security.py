@@ -2,18 +2,19 @@
 that name the setting to fix instead of retrying for ever."""
 
 import asyncio
+import json
 import os
 import secrets
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from schemas import PairScore
 from services.devstack.embedded_broker import free_port
 from services.devstack.processes import ServiceProcess
 from services.devstack.topic_reader import open_reader
@@ -84,29 +85,7 @@ def unanswered_emails(contact: str, count: int) -> list[dict[str, object]]:
     ]
 
 
-async def scores_of(env: dict[str, str], event_ids: set[str], wait_seconds: float = 60) -> list[PairScore]:
-    """Read `outreach.scores` through the same secured listener, as `make run`'s printer would."""
-    settings = ServiceSettings.model_validate({key.lower(): value for key, value in env.items()})
-    reader = await open_reader(
-        settings.kafka_bootstrap_servers, settings.topic_scores, "beginning", security=kafka_security_options(settings)
-    )
-    found: list[PairScore] = []
-    try:
-        deadline = time.monotonic() + wait_seconds
-        while time.monotonic() < deadline and {score.event_id for score in found} < event_ids:
-            for batch in (await reader.getmany(timeout_ms=500)).values():
-                scores = (PairScore.model_validate_json(record.value or b"") for record in batch)
-                found.extend(score for score in scores if score.event_id in event_ids)
-    finally:
-        await reader.stop()
-    return found
-
-
-@pytest.mark.parametrize("listener", ["sasl_ssl", "mtls"])
-def test_events_in_scores_out_over_a_secured_listener(
-    secure_kafka: SecureKafka, pki: Pki, listener: str, tmp_path: Path
-) -> None:
-    env = sasl_env(secure_kafka, pki.ca) if listener == "sasl_ssl" else mtls_env(secure_kafka, pki)
+def create_topics_as_a_process(env: dict[str, str]) -> None:
     created = subprocess.run(
         [sys.executable, "-m", "services.runtime.topics", "--partitions", "3"],
         env={**os.environ, **env},
@@ -116,28 +95,63 @@ def test_events_in_scores_out_over_a_secured_listener(
         check=False,
     )
     assert created.returncode == 0, created.stderr
+
+
+@contextmanager
+def services_on(env: dict[str, str], names: tuple[str, ...], log_dir: Path) -> Iterator[Stack]:
     secret = new_secret()
     service_env = {**env, "GENERIC_WEBHOOK_SECRET": secret, "IDENTITY_HMAC_KEY": secrets.token_hex(32)}
-    processes = {
-        name: ServiceProcess(name, free_port(), service_env, tmp_path / f"{name}.log")
-        for name in ("ingestion", "scoring")
-    }
+    processes = {name: ServiceProcess(name, free_port(), service_env, log_dir / f"{name}.log") for name in names}
     try:
         for process in processes.values():
             process.start()
         for process in processes.values():
             process.wait_ready(90)
-        stack = Stack(env["KAFKA_BOOTSTRAP_SERVERS"], secret, service_env["IDENTITY_HMAC_KEY"], processes)
-        contact = f"c-{secrets.token_hex(4)}"
-        response = stack.post_generic({"events": unanswered_emails(contact, 2)})
-        assert response.status_code == 202, response.text
-        scores = asyncio.run(scores_of(env, {f"{contact}-0", f"{contact}-1"}))
-        assert sorted(score.event_id for score in scores) == [f"{contact}-0", f"{contact}-1"]
+        yield Stack(env["KAFKA_BOOTSTRAP_SERVERS"], secret, service_env["IDENTITY_HMAC_KEY"], processes)
     finally:
         for process in processes.values():
             process.stop()
-    logs = "".join(process.log_path.read_text() for process in processes.values())
-    assert PASSWORD not in logs
+    assert PASSWORD not in "".join(process.log_path.read_text() for process in processes.values())
+
+
+async def read_until(env: dict[str, str], topic: str, event_ids: set[str], wait_seconds: float = 60) -> set[str]:
+    """The ids of `event_ids` found on `topic`, read through the same secured listener as `make run`'s printer."""
+    settings = ServiceSettings.model_validate({key.lower(): value for key, value in env.items()})
+    reader = await open_reader(
+        settings.kafka_bootstrap_servers, topic, "beginning", security=kafka_security_options(settings)
+    )
+    found: set[str] = set()
+    try:
+        deadline = time.monotonic() + wait_seconds
+        while time.monotonic() < deadline and found < event_ids:
+            for batch in (await reader.getmany(timeout_ms=500)).values():
+                found |= {json.loads(record.value or b"{}").get("event_id") for record in batch} & event_ids
+    finally:
+        await reader.stop()
+    return found
+
+
+@pytest.mark.slow
+def test_an_event_in_becomes_a_score_out_over_sasl_ssl(secure_kafka: SecureKafka, pki: Pki, tmp_path: Path) -> None:
+    env = sasl_env(secure_kafka, pki.ca)
+    create_topics_as_a_process(env)
+    with services_on(env, ("ingestion", "scoring"), tmp_path) as stack:
+        contact = f"c-{secrets.token_hex(4)}"
+        response = stack.post_generic({"events": unanswered_emails(contact, 2)})
+        assert response.status_code == 202, response.text
+        expected = {f"{contact}-0", f"{contact}-1"}
+        assert asyncio.run(read_until(env, "outreach.scores", expected)) == expected
+
+
+@pytest.mark.slow
+def test_ingestion_publishes_over_mutual_tls(secure_kafka: SecureKafka, pki: Pki, tmp_path: Path) -> None:
+    env = mtls_env(secure_kafka, pki)
+    create_topics_as_a_process(env)
+    with services_on(env, ("ingestion",), tmp_path) as stack:
+        contact = f"c-{secrets.token_hex(4)}"
+        response = stack.post_generic({"events": unanswered_emails(contact, 1)})
+        assert response.status_code == 202, response.text
+        assert asyncio.run(read_until(env, "outreach.events", {f"{contact}-0"})) == {f"{contact}-0"}
 
 
 def refused_start(env: dict[str, str], log: Path) -> str:
