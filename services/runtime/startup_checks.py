@@ -20,6 +20,8 @@ from services.runtime.settings import ServiceSettings
 
 _HOSTNAME_MISMATCH = 62
 """OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH: the certificate is trusted but names another host."""
+_NOT_TLS = "WRONG_VERSION_NUMBER"
+"""OpenSSL's reason when the other end answered a TLS hello with something that is not TLS."""
 
 
 class AccessRefused(Exception):
@@ -36,14 +38,14 @@ def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
     return None
 
 
-def _untrusted(where: str, exc: ssl.SSLError, setting: str, ca_file: Path | None, host_setting: str) -> AccessRefused:
-    reason = getattr(exc, "verify_message", None) or exc.reason or str(exc)
-    if getattr(exc, "verify_code", None) == _HOSTNAME_MISMATCH:
+def _untrusted(
+    where: str, exc: ssl.SSLCertVerificationError, setting: str, ca_file: Path | None, host_setting: str
+) -> AccessRefused:
+    reason = exc.verify_message or exc.reason or str(exc)
+    if exc.verify_code == _HOSTNAME_MISMATCH:
         return AccessRefused(f"{host_setting}: the certificate of {where} does not name that host ({reason})")
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        trusted_by = f"{ca_file}" if ca_file is not None else "the system CAs"
-        return AccessRefused(f"{setting}: the certificate of {where} is not trusted by {trusted_by} ({reason})")
-    return AccessRefused(f"{setting}: {where} refused the TLS handshake ({reason})")
+    trusted_by = f"{ca_file}" if ca_file is not None else "the system CAs"
+    return AccessRefused(f"{setting}: the certificate of {where} is not trusted by {trusted_by} ({reason})")
 
 
 def _load_kafka_tls(settings: ServiceSettings) -> None:
@@ -92,6 +94,10 @@ async def check_kafka_access(settings: ServiceSettings) -> None:
                 raise _untrusted(
                     where, tls, "KAFKA_SSL_CAFILE", settings.kafka_ssl_cafile, "KAFKA_BOOTSTRAP_SERVERS"
                 ) from None
+            if tls.reason == _NOT_TLS:
+                raise AccessRefused(
+                    f"KAFKA_SECURITY_PROTOCOL: {where} does not speak TLS on that port ({tls.reason})"
+                ) from None
             hint = "" if settings.kafka_ssl_certfile else "; it may require a client certificate"
             raise AccessRefused(f"KAFKA_SSL_CERTFILE: {where} refused the TLS handshake ({tls.reason}){hint}") from None
         connection.close()
@@ -113,8 +119,10 @@ async def check_redis_access(setting: str, url: str, ca_file: Path | None, timeo
         raise AccessRefused(f"{setting}: {where} refused user '{user}' (wrong password, or no such ACL user)") from None
     except (RedisError, OSError) as exc:
         tls = _tls_failure(exc)
-        if tls is not None:
+        if isinstance(tls, ssl.SSLCertVerificationError):
             raise _untrusted(where, tls, "REDIS_SSL_CAFILE", ca_file, setting) from None
+        if tls is not None:
+            raise AccessRefused(f"{setting}: the TLS handshake with {where} failed ({tls.reason})") from None
     finally:
         await client.aclose()
 
