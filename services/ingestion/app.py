@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
+from functools import partial
 from typing import TypeVar
 
 from fastapi import FastAPI, Request, Response
@@ -31,6 +32,7 @@ from services.runtime.http_metrics import install_http_metrics
 from services.runtime.lifecycle import BrokerConnection
 from services.runtime.probes import ReadinessCheck, probes_router
 from services.runtime.standard_webhooks import SignatureError, verify
+from services.runtime.startup_checks import kafka_refusal
 
 log = logging.getLogger("rapport_guard.ingestion")
 
@@ -245,7 +247,7 @@ def open_dedupe(settings: IngestionSettings) -> DedupeStore:
 
 def create_app(settings: IngestionSettings) -> FastAPI:
     broker = build_broker(settings, "ingestion", MAX_BATCH_BYTES)
-    connection = BrokerConnection(broker)
+    connection = BrokerConnection(broker, diagnose=partial(kafka_refusal, settings))
     sink = KafkaEventSink(broker, settings.topic_events, settings.publish_timeout_seconds, MAX_BATCH_BYTES)
     dedupe = open_dedupe(settings)
 

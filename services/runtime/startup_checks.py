@@ -104,6 +104,15 @@ async def check_kafka_access(settings: ServiceSettings) -> None:
         return
 
 
+async def kafka_refusal(settings: ServiceSettings) -> str | None:
+    """Why Kafka refuses the configured credentials or certificates, or None (for `BrokerConnection`'s retries)."""
+    try:
+        await check_kafka_access(settings)
+    except AccessRefused as exc:
+        return str(exc)
+    return None
+
+
 async def check_redis_access(setting: str, url: str, ca_file: Path | None, timeout_seconds: float = 5) -> None:
     """One PING with the URL's user and password; raise `AccessRefused` naming `setting` (never its value, which
     holds the password) when Redis refuses them or its certificate."""
