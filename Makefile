@@ -30,9 +30,10 @@ install: .venv/.installed
 # Servers the integration tests start on loopback: Redis and Prometheus (with promtool) from Debian's packages,
 # and kcat, the command-line Kafka client the tests read alerts with.
 system-deps:
-	@if ! command -v redis-server >/dev/null || ! command -v promtool >/dev/null || ! command -v kcat >/dev/null; then \
+	@if ! command -v redis-server >/dev/null || ! command -v promtool >/dev/null || ! command -v kcat >/dev/null \
+		|| ! command -v openssl >/dev/null; then \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends redis-server prometheus kcat; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends redis-server prometheus kcat openssl; \
 	fi
 
 # Helm for the chart's tests (tests/unit/test_helm_chart.py), built from its Go module at a pinned version.

@@ -8,10 +8,13 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import Mapping
+from typing import Any
 
 from services.devstack.alert_feed import print_alerts
 from services.devstack.broker_address import find_broker
 from services.devstack.topic_reader import open_reader
+from services.runtime.kafka_security import kafka_security_options
 from services.runtime.settings import ServiceSettings
 
 
@@ -38,17 +41,18 @@ def run(args: argparse.Namespace) -> int:
             "or set KAFKA_BOOTSTRAP_SERVERS or --bootstrap\n"
         )
         return 2
-    topic = ServiceSettings.load().topic_alerts
-    asyncio.run(tail(bootstrap, topic, follow=args.follow))
+    settings = ServiceSettings.load()
+    asyncio.run(tail(bootstrap, settings.topic_alerts, follow=args.follow, security=kafka_security_options(settings)))
     return 0
 
 
-async def tail(bootstrap: str, topic: str, *, follow: bool) -> int:
+async def tail(bootstrap: str, topic: str, *, follow: bool, security: Mapping[str, Any] | None = None) -> int:
+    """`security`: the KAFKA_SECURITY_* settings as aiokafka options, for a secured cluster."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    consumer = await open_reader(bootstrap, topic, "beginning")
+    consumer = await open_reader(bootstrap, topic, "beginning", security=security)
     try:
         return await print_alerts(consumer, say, stop, follow=follow)
     finally:

@@ -26,6 +26,7 @@ from services.devstack.processes import SERVICES, ServiceProcess
 from services.devstack.story import mentorship, pursuit
 from services.devstack.tail_commands import kcat_command, python_tail_command
 from services.devstack.topic_reader import open_reader
+from services.runtime.kafka_security import kafka_security_options
 from services.runtime.settings import ServiceSettings
 from services.runtime.standard_webhooks import decode_secret, signed_headers
 from services.runtime.topics import create_topics, topic_names
@@ -79,7 +80,8 @@ def tail_instructions(kind: str, bootstrap: str, topic: str) -> list[str]:
 
 async def serve(bootstrap: str, kind: str, env: dict[str, str]) -> None:
     settings = ServiceSettings(kafka_bootstrap_servers=bootstrap)
-    await create_topics(bootstrap, topic_names(settings), partitions=6)
+    security = kafka_security_options(settings)
+    await create_topics(bootstrap, topic_names(settings), partitions=6, security=security)
     processes = []
     for name in SERVICES:
         port_setting = SERVICES[name][1]
@@ -97,7 +99,7 @@ async def serve(bootstrap: str, kind: str, env: dict[str, str]) -> None:
         for process in processes:
             await asyncio.to_thread(process.wait_ready)
             say(f"{process.name:<13} ready on {process.url}  (log: {process.log_path})")
-        consumer = await open_reader(bootstrap, settings.topic_alerts, "end")
+        consumer = await open_reader(bootstrap, settings.topic_alerts, "end", security=security)
         try:
             printer = asyncio.create_task(print_alerts(consumer, say, stop))
             secret = env.get("GENERIC_WEBHOOK_SECRET") or os.environ["GENERIC_WEBHOOK_SECRET"]

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
+from functools import partial
 from typing import TypeVar
 
 from fastapi import FastAPI, Request, Response
@@ -33,6 +34,7 @@ from services.runtime.http_metrics import install_http_metrics
 from services.runtime.lifecycle import BrokerConnection
 from services.runtime.probes import ReadinessCheck, probes_router
 from services.runtime.standard_webhooks import SignatureError, verify
+from services.runtime.startup_checks import kafka_refusal
 
 log = logging.getLogger("rapport_guard.ingestion")
 
@@ -246,12 +248,12 @@ async def read_limited(request: Request, limit: int) -> bytes | None:
 def open_dedupe(settings: IngestionSettings) -> DedupeStore:
     if settings.dedupe_store_url.startswith("memory://"):
         return MemoryDedupe(settings.dedupe_ttl_seconds, settings.dedupe_max_keys)
-    return RedisDedupe(settings.dedupe_store_url, settings.dedupe_ttl_seconds)
+    return RedisDedupe(settings.dedupe_store_url, settings.dedupe_ttl_seconds, ca_file=settings.redis_ssl_cafile)
 
 
 def create_app(settings: IngestionSettings) -> FastAPI:
     broker = build_broker(settings, "ingestion", MAX_BATCH_BYTES)
-    connection = BrokerConnection(broker)
+    connection = BrokerConnection(broker, diagnose=partial(kafka_refusal, settings))
     sink = KafkaEventSink(broker, settings.topic_events, settings.publish_timeout_seconds, MAX_BATCH_BYTES)
     dedupe = open_dedupe(settings)
     enrichment = build_enrichment(settings)
