@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -10,6 +11,7 @@ from services.runtime.clock import utc_now
 from services.runtime.http_metrics import install_http_metrics
 from services.runtime.lifecycle import BrokerConnection
 from services.runtime.probes import probes_router
+from services.runtime.startup_checks import kafka_refusal
 from services.scoring.http.api import scoring_router
 from services.scoring.policy.file import load_policy
 from services.scoring.processing.processor import Processor
@@ -27,7 +29,7 @@ def create_app(settings: ScoringSettings) -> FastAPI:
     processor = Processor(store, policies)
     recovery = open_recovery(settings, processor, utc_now)
     stream = ScoringStream(broker, settings, processor, utc_now, recovery)
-    connection = BrokerConnection(broker)
+    connection = BrokerConnection(broker, diagnose=partial(kafka_refusal, settings))
 
     async def readiness() -> str | None:
         try:

@@ -9,7 +9,7 @@ from aiokafka import ConsumerRecord, TopicPartition
 from services.scoring.recovery.replay_guard import ReplayGuard
 from services.scoring.recovery.state_machine import Phase, Recovery
 from tests.unit.scoring.memory_log import MemoryLog
-from tests.unit.scoring.recovery_case import Cluster, RecoveryCase
+from tests.unit.scoring.recovery_case import Cluster, RecoveryCase, phase_of
 
 
 class MemoryCluster:
@@ -56,7 +56,7 @@ async def test_records_of_a_partition_another_replica_took_are_left_to_it() -> N
 
 async def test_a_batch_waits_until_its_partitions_are_taken_over() -> None:
     recovery = Recovery(MemoryLog(), "g", ReplayGuard({}, 0), None)
-    assert recovery.phase is Phase.WAITING
+    assert phase_of(recovery) == Phase.WAITING
     assert recovery.problem() == "partitions not taken over yet (waiting for them)"
     scoring = asyncio.create_task(recovery.batch([record(0, 1)]).__aenter__())
     await asyncio.sleep(0.05)
@@ -72,9 +72,9 @@ async def test_a_revocation_waits_for_the_batch_in_hand_then_holds_scoring() -> 
         revoking = asyncio.create_task(recovery.on_partitions_revoked([TopicPartition(EVENTS, 0)]))
         await asyncio.sleep(0.05)
         assert not revoking.done(), "the batch in hand is still being published"
-        assert recovery.phase is Phase.SCORING
+        assert phase_of(recovery) == Phase.SCORING
     await revoking
-    assert recovery.phase is Phase.WAITING
+    assert phase_of(recovery) == Phase.WAITING
     assert recovery.problem() is not None
     waiting = asyncio.create_task(recovery.batch([record(0, 8)]).__aenter__())
     await asyncio.sleep(0.05)
@@ -105,7 +105,7 @@ async def test_only_a_batch_that_failed_after_publishing_makes_the_next_one_read
     read = log.reads
     with pytest.raises(RuntimeError):
         await failing_batch(recovery, published=False)  # the store went away before anything was published
-    assert recovery.phase is Phase.SCORING
+    assert phase_of(recovery) == Phase.SCORING
     async with recovery.batch([record(0, 0)]):
         pass
     assert log.reads == read, "nothing was published, nothing to look for"
@@ -114,11 +114,11 @@ async def test_only_a_batch_that_failed_after_publishing_makes_the_next_one_read
     log.append("outreach.scores", 0, b"{}", headers=[("score_id", b"s-1")])
     with pytest.raises(RuntimeError):
         await failing_batch(recovery, published=True)  # the save failed after the outputs went out
-    assert recovery.phase is Phase.UNSETTLED
+    assert phase_of(recovery) == Phase.UNSETTLED
     assert recovery.problem() is None, "still taking its partitions: a retry is all it takes"
     async with recovery.batch([record(0, 0)]) as batch:
         assert batch.already_published("s-1"), "what the failed batch published is learnt before it is retried"
-    assert recovery.phase is Phase.SCORING
+    assert phase_of(recovery) == Phase.SCORING
     assert not log.open, "every read connection is let go"
 
 

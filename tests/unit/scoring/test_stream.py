@@ -20,8 +20,10 @@ from services.scoring.state.history import ContactState
 from services.scoring.state.memory_store import MemoryStore
 from services.scoring.state.store import StoreUnavailable
 from services.scoring.stream.consumer import ScoringStream
-from tests.unit.scoring.builders import DAY, T0, emails, event
+from tests.harness.events import event
+from tests.unit.scoring.builders import DAY, T0, emails
 from tests.unit.scoring.memory_log import MemoryLog
+from tests.unit.scoring.recovery_case import phase_of
 
 NOW = T0 + 30 * DAY
 
@@ -167,7 +169,7 @@ async def test_once_the_store_answers_again_the_same_batch_is_scored_and_committ
     records = wire.records_of(emails(3, 2 * DAY))
     async with TestKafkaBroker(wire.broker):
         await wire.stream.on_batch(Delivery(records))  # type: ignore[arg-type]
-        store.__class__ = MemoryStore
+        store.__class__ = MemoryStore  # type: ignore[assignment]
         retried = Delivery(records)
         await wire.stream.on_batch(retried)  # type: ignore[arg-type]
     assert retried.outcome == "committed"
@@ -249,10 +251,10 @@ async def test_a_batch_whose_save_failed_after_publishing_is_not_published_twice
     async with TestKafkaBroker(wire.broker):
         first, again = Delivery(records), Delivery(records)
         await wire.stream.on_batch(first)  # type: ignore[arg-type]
-        assert wire.stream.recovery.phase is Phase.UNSETTLED
+        assert phase_of(wire.stream.recovery) == Phase.UNSETTLED
         await wire.stream.on_batch(again)  # type: ignore[arg-type]
     assert (first.outcome, again.outcome) == ("rewound", "committed")
-    assert wire.stream.recovery.phase is Phase.SCORING
+    assert phase_of(wire.stream.recovery) == Phase.SCORING
     assert len(wire.received["scores"]) == 3, "each event's score once"
     assert len(wire.received["alerts"]) == 1, "the watch alert once"
     assert len((await store.load_many(["acme:c-1"]))["acme:c-1"].pairs["rep-1"].touches) == 3
