@@ -17,7 +17,7 @@ from typing import Any
 
 from schemas import Channel, Level, Reason, Tier
 from services.scoring.engine.rapport import Rapport, rapport_at
-from services.scoring.engine.rules import NEVER, Breach, Situation, Subject, Timeline, timeline
+from services.scoring.engine.rules import FOREVER, NEVER, OPTED_OUT, Breach, Situation, Subject, Timeline, timeline
 from services.scoring.engine.touches import instant
 from services.scoring.policy.model import Policy
 from services.scoring.state.history import ContactState
@@ -79,9 +79,23 @@ def level_for(score: float, policy: Policy) -> Level:
 
 
 def nuisance_score(breaches: list[Breach], rapport: Rapport, policy: Policy) -> float:
+    """Severity times overshoot, less rapport's headroom; a touch against an opt-out scores at least its floor,
+    whatever rapport was earned."""
     severity = policy.scoring.severity
-    raw = sum(float(getattr(severity, breach.rule.removeprefix("team_"))) * breach.overshoot for breach in breaches)
-    return round(max(0.0, min(100.0, raw - policy.scoring.headroom * rapport.score)), 1)
+    raw = sum(
+        float(getattr(severity, breach.rule.removeprefix("team_"))) * breach.overshoot
+        for breach in breaches
+        if breach.rule != OPTED_OUT
+    )
+    score = round(max(0.0, min(100.0, raw - policy.scoring.headroom * rapport.score)), 1)
+    floors = [_opt_out_floor(breach, policy) for breach in breaches if breach.rule == OPTED_OUT]
+    return max([score, *floors])
+
+
+def _opt_out_floor(breach: Breach, policy: Policy) -> float:
+    consent = policy.consent
+    level = consent.repeat_level if breach.observed >= consent.repeat_from else consent.level
+    return float(getattr(policy.scoring.levels, level.value))
 
 
 def verdict(situation: Situation) -> Verdict:
@@ -108,7 +122,7 @@ class ContactView:
             pair = self.state.pairs.get(sender_id)
             touches = [] if pair is None else pair.touches
             first = None if pair is None else pair.first_engaged_at
-            self._pairs[sender_id] = timeline(((sender_id, t) for t in touches), self.policy, first)
+            self._pairs[sender_id] = timeline(((sender_id, t) for t in touches), self.policy, first, self.state.consent)
         return self._pairs[sender_id]
 
     def team(self) -> Timeline:
@@ -123,7 +137,10 @@ class ContactView:
             )
             firsts = [pair.first_engaged_at for pair in self.state.pairs.values() if pair.first_engaged_at is not None]
             self._team = timeline(
-                ((sender_id, touch) for _, _, sender_id, touch in merged), self.policy, min(firsts, default=None)
+                ((sender_id, touch) for _, _, sender_id, touch in merged),
+                self.policy,
+                min(firsts, default=None),
+                self.state.consent,
             )
         return self._team
 
@@ -213,6 +230,8 @@ class ContactView:
             if not breaches:
                 return moment
             moment = max(breach.release for breach in breaches)
+            if moment >= FOREVER:
+                return None
         return None
 
 

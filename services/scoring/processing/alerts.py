@@ -24,8 +24,10 @@ def build_alert(
     previous: Level,
     judgement: Judgement,
     emitted_at: datetime,
+    sender_id: str | None = None,
 ) -> Alert:
-    sender_id = event.sender_id if scope is Scope.PAIR else None
+    """`sender_id` names the pair when it is not the event's own sender (a consent event re-judges every pair)."""
+    sender_id = (sender_id or event.sender_id) if scope is Scope.PAIR else None
     return Alert(
         alert_id=alert_id(event, scope, sender_id, level),
         tenant=event.tenant,

@@ -12,12 +12,12 @@ from datetime import datetime, timedelta
 
 from schemas import Alert, Level, OutreachEvent, PairScore, Scope
 from services.scoring.engine.judge import ContactView, Judgement, judge_pair, judge_team, pair_level, team_applies
-from services.scoring.engine.touches import seconds, touch_from_event
+from services.scoring.engine.touches import mark_from_event, seconds, touch_from_event
 from services.scoring.policy.file import PolicySet
 from services.scoring.policy.model import known_timezone
 from services.scoring.processing.alerts import announcement, build_alert
 from services.scoring.state.codec import EARLIEST, LATEST
-from services.scoring.state.history import ContactState, place
+from services.scoring.state.history import ContactState, note_consent, place
 from services.scoring.state.store import StateStore
 
 log = logging.getLogger("rapport_guard.scoring")
@@ -31,7 +31,7 @@ class Outputs:
     alerts: list[Alert] = field(default_factory=list)
     duplicates: int = 0
     consent: int = 0
-    """Opt-outs and opt-ins seen: not touches, so they are neither scored nor placed (yet)."""
+    """Opt-outs and opt-ins newly noted: not touches, so they get no score of their own."""
     failed: list[tuple[int, str, str]] = field(default_factory=list)
     """(position in the batch, reason, detail) of events that could not be processed."""
 
@@ -78,12 +78,9 @@ class Processor:
         states = await self.store.load_many(keys) if keys else {}
         changed: dict[str, ContactState] = {}
         for position, event in enumerate(events):
-            if event.kind.is_consent:
-                outputs.consent += 1
-                continue
             state = states[event.contact_key]
             try:
-                placed = self.apply(state, event, now, outputs)
+                placed = (self.note if event.kind.is_consent else self.apply)(state, event, now, outputs)
             except Exception as exc:  # one bad event must not stop the partition
                 log.exception("event at position %d could not be scored", position)
                 outputs.failed.append((position, "processing_failed", f"{type(exc).__name__}: {exc}"))
@@ -144,15 +141,47 @@ class Processor:
         outputs.alerts += [alert for alert in alerts if alert is not None]
         return True
 
+    def note(self, state: ContactState, event: OutreachEvent, now: datetime, outputs: Outputs) -> bool:
+        """Remember an opt-out or opt-in and re-judge every pair and the team under it; False when already noted.
+
+        The contact's word may arrive late and land before touches already judged, so every announced level is
+        brought up to date, and a change is announced with the consent event as its trigger.
+        """
+        policy = self.policies.for_tenant(event.tenant)
+        mark = mark_from_event(event)
+        if not note_consent(state, mark):
+            return False
+        outputs.consent += 1
+        view = ContactView(state, policy)
+        alerts: list[Alert | None] = []
+        for sender_id, pair in state.pairs.items():
+            current = judge_pair(view, sender_id, pair.last_at)
+            alerts.append(self._announce(event, Scope.PAIR, pair.alerted, current, now, sender_id=sender_id))
+            pair.alerted = current.level
+        if state.pairs and (team_applies(state, policy) or state.team_alerted is not Level.OK):
+            latest = state.latest_at or mark.at
+            team = judge_team(view, latest, None)
+            alerts.append(self._announce(event, Scope.TEAM, state.team_alerted, team, now))
+            state.team_alerted = team.level
+        state.policy_mark = policy.fingerprint
+        outputs.alerts += [alert for alert in alerts if alert is not None]
+        return True
+
     @staticmethod
     def _announce(
-        event: OutreachEvent, scope: Scope, previous: Level, judgement: Judgement, now: datetime
+        event: OutreachEvent,
+        scope: Scope,
+        previous: Level,
+        judgement: Judgement,
+        now: datetime,
+        *,
+        sender_id: str | None = None,
     ) -> Alert | None:
         level = announcement(previous, judgement.level)
-        return (
-            None
-            if level is None
-            else build_alert(event, scope, level=level, previous=previous, judgement=judgement, emitted_at=now)
+        if level is None:
+            return None
+        return build_alert(
+            event, scope, level=level, previous=previous, judgement=judgement, emitted_at=now, sender_id=sender_id
         )
 
     async def save(self, states: Mapping[str, ContactState]) -> None:

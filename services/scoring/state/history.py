@@ -9,6 +9,7 @@ import bisect
 from dataclasses import dataclass, field
 
 from schemas import Level
+from services.scoring.engine.consent import ConsentMark
 from services.scoring.engine.touches import Touch
 from services.scoring.policy.model import Policy
 
@@ -32,7 +33,8 @@ class PairHistory:
 
 @dataclass
 class ContactState:
-    """Everything kept under one contact key (`tenant:contact_id`): a history per sender, the team's level."""
+    """Everything kept under one contact key (`tenant:contact_id`): a history per sender, the team's level, and
+    the contact's opt-outs and opt-ins (which concern every sender of the tenant)."""
 
     pairs: dict[str, PairHistory] = field(default_factory=dict)
     team_alerted: Level = Level.OK
@@ -40,6 +42,13 @@ class ContactState:
     timezone_at: int = 0
     policy_mark: int = 0
     """Fingerprint of the policy the announced levels were judged under."""
+    consent: list[ConsentMark] = field(default_factory=list)
+    """Opt-outs and opt-ins, oldest first; kept beyond the horizon (an opt-out does not wear off)."""
+
+    @property
+    def empty(self) -> bool:
+        """Nothing worth storing: no touches and no word from the contact on consent."""
+        return not self.pairs and not self.consent
 
     @property
     def latest_at(self) -> int | None:
@@ -67,6 +76,27 @@ class Placement:
     """Placing it made the pair forget its oldest touch (bounded size)."""
     forgot_in_contact: bool
     """Placing it moved the horizon past touches of any pair, or forgot a sender."""
+
+
+MAX_CONSENT_MARKS = 32
+"""Consent marks kept per contact; the oldest go first (a contact rarely changes their mind that often)."""
+
+
+def note_consent(state: ContactState, mark: ConsentMark) -> bool:
+    """Insert an opt-out or opt-in by event time; False when it was seen before, or when the list is full and the
+    mark is older than all of it (it would be the first one forgotten)."""
+    if any(kept.key == mark.key for kept in state.consent):
+        return False
+    position = bisect.bisect_right(state.consent, mark.order, key=_mark_order)
+    if position == 0 and len(state.consent) >= MAX_CONSENT_MARKS:
+        return False
+    state.consent.insert(position, mark)
+    del state.consent[:-MAX_CONSENT_MARKS]
+    return True
+
+
+def _mark_order(mark: ConsentMark) -> tuple[int, int]:
+    return mark.order
 
 
 def place(state: ContactState, sender_id: str, touch: Touch, policy: Policy) -> Placement | None:

@@ -28,7 +28,7 @@ class MemoryStore:
         deadline = self.clock() + self.expire_after
         for key, state in states.items():
             self._entries.pop(key, None)
-            if state.pairs:
+            if not state.empty:
                 self._entries[key] = (deadline, encode(state))
         self._expire()
 

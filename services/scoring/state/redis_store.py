@@ -37,7 +37,7 @@ class RedisStore:
     async def save_many(self, states: Mapping[str, ContactState]) -> None:
         pipeline = self.client.pipeline(transaction=False)
         for key, state in states.items():
-            if state.pairs:
+            if not state.empty:
                 pipeline.set(self.key(key), encode(state), ex=self.expire_after)
             else:
                 pipeline.delete(self.key(key))

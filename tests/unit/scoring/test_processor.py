@@ -120,12 +120,13 @@ async def test_state_is_bounded_per_pair() -> None:
     assert (again.scored, again.duplicates) == ([], 50), "forgotten touches are still recognised as seen"
 
 
-async def test_an_opt_out_is_not_engagement_and_earns_the_sender_no_room() -> None:
+async def test_an_opt_out_is_not_engagement_and_makes_the_next_touch_a_nuisance() -> None:
     pursuit = emails(4, 2 * DAY)
     opt_out = event("stop", pursuit[2].occurred_at + DAY, channel=None, direction=Direction.INBOUND, kind=Kind.OPT_OUT)
     [plain] = await deliver(processor(), pursuit)
     [with_stop] = await deliver(processor(), [*pursuit[:3], opt_out, pursuit[3]])
     assert with_stop.consent == 1
     assert [s.event_id for s in with_stop.scores] == [e.event_id for e in pursuit]
-    assert [s.level for s in with_stop.scores] == [s.level for s in plain.scores]
-    assert with_stop.scores[-1].level is not Level.OK
+    assert [s.level for s in with_stop.scores[:3]] == [s.level for s in plain.scores[:3]]
+    assert with_stop.scores[-1].level is Level.NUISANCE
+    assert with_stop.scores[-1].reasons[0].rule == "opted_out"
