@@ -14,7 +14,7 @@ from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from pydantic import BaseModel
 
-from schemas import Alert, NotificationReceipt, OutreachEvent, PairScore
+from schemas import Alert, Erasure, NotificationReceipt, OutreachEvent, PairScore
 from services.ingestion.publisher import KafkaEventSink
 from services.notification.settings import NotificationSettings
 from services.notification.stream import NotificationStream
@@ -25,6 +25,7 @@ from services.scoring.processing.processor import Processor
 from services.scoring.settings import ScoringSettings
 from services.scoring.state.memory_store import MemoryStore
 from services.scoring.stream.consumer import ScoringStream
+from services.scoring.stream.erasures import erasure_publisher
 
 ROOT = Path(__file__).resolve().parents[1]
 MESSAGES: dict[str, type[BaseModel]] = {
@@ -32,6 +33,7 @@ MESSAGES: dict[str, type[BaseModel]] = {
     "pair-score": PairScore,
     "alert": Alert,
     "notification-receipt": NotificationReceipt,
+    "erasure": Erasure,
 }
 
 
@@ -45,9 +47,9 @@ def asyncapi_documents() -> dict[str, dict[str, Any]]:
     ingestion = _spec_broker()
     KafkaEventSink(ingestion, defaults.topic_events, timeout_seconds=1)
     scoring = _spec_broker()
-    ScoringStream(
-        scoring, ScoringSettings.model_construct(), Processor(MemoryStore(expire_after=1), PolicySet()), utc_now
-    )
+    scoring_settings = ScoringSettings.model_construct()
+    ScoringStream(scoring, scoring_settings, Processor(MemoryStore(expire_after=1), PolicySet()), utc_now)
+    erasure_publisher(scoring, scoring_settings)
     notification = _spec_broker()
     NotificationStream(notification, NotificationSettings.model_construct(), utc_now)
     documents = {}

@@ -25,7 +25,7 @@ from services.devstack.topic_reader import open_reader
 from services.notification.wording import summary
 from services.runtime.settings import ServiceSettings
 from services.runtime.standard_webhooks import decode_secret, signed_headers
-from services.runtime.topics import create_topics, topic_names
+from services.runtime.topics import create_topics, erasures_config, topic_names
 
 RUN_DIR = Path(".run")
 DEFAULT_PORTS = {"ingestion": 8080, "scoring": 8081, "notification": 8082}
@@ -71,7 +71,7 @@ async def print_alerts(consumer: AIOKafkaConsumer, stop: asyncio.Event) -> None:
 
 async def serve(bootstrap: str, env: dict[str, str]) -> None:
     settings = ServiceSettings(kafka_bootstrap_servers=bootstrap)
-    await create_topics(bootstrap, topic_names(settings), partitions=6)
+    await create_topics(bootstrap, topic_names(settings), partitions=6, configs=erasures_config(settings))
     processes = []
     for name in SERVICES:
         port_setting = SERVICES[name][1]

@@ -6,13 +6,17 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from schemas import Erasure
 from services.runtime.broker import build_broker, kafka_client_options
 from services.runtime.clock import utc_now
+from services.runtime.erasure_feed import ErasureFeed
+from services.runtime.erasures import ErasedContacts
 from services.runtime.http_metrics import install_http_metrics
 from services.runtime.lifecycle import BrokerConnection
 from services.runtime.probes import probes_router
 from services.scoring.http.api import scoring_router
 from services.scoring.policy.file import load_policy
+from services.scoring.processing.erasure import ContactEraser
 from services.scoring.processing.processor import Processor
 from services.scoring.recovery.replay_guard import ReplayGuard
 from services.scoring.recovery.restore import MemoryStateRestorer
@@ -21,6 +25,7 @@ from services.scoring.settings import ScoringSettings
 from services.scoring.state.factory import open_store
 from services.scoring.state.store import StoreUnavailable
 from services.scoring.stream.consumer import ScoringStream
+from services.scoring.stream.erasures import erasure_publisher
 
 
 def create_app(settings: ScoringSettings) -> FastAPI:
@@ -28,7 +33,8 @@ def create_app(settings: ScoringSettings) -> FastAPI:
     store = open_store(settings)
     broker = build_broker(settings, "scoring")
     state_lock = asyncio.Lock()
-    processor = Processor(store, policies)
+    erased = ErasedContacts()
+    processor = Processor(store, policies, erased)
     guard = ReplayGuard(
         {settings.topic_scores: "score_id", settings.topic_alerts: "ce_id"}, settings.scoring_clock_skew_seconds
     )
@@ -49,20 +55,38 @@ def create_app(settings: ScoringSettings) -> FastAPI:
         takeover=takeover,
     )
     connection = BrokerConnection(broker)
+    eraser = ContactEraser(store, erased, utc_now, erasure_publisher(broker, settings))
+
+    async def forget(erasure: Erasure) -> None:
+        async with state_lock:
+            await eraser.forget(erasure)
+
+    feed = ErasureFeed(settings, erased, forget)
+
+    async def connect_once_erasures_are_known() -> None:
+        """Nothing is scored or restored before every erasure is known, so no erased contact comes back."""
+        await feed.loaded.wait()
+        await connection.open()
 
     async def readiness() -> str | None:
         try:
             await store.ping()
         except StoreUnavailable as exc:
             return f"state store unavailable: {exc}"
+        if not feed.loaded.is_set():
+            return "erasures not read yet (outreach.erasures is read in full before any event)"
         if not takeover.ready.is_set():
             return "partitions not taken over yet (waiting for them, rebuilding the memory store, or reading outputs)"
         return stream.store_problem or await connection.problem()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await connection.open()
+        await feed.open()
+        connecting = asyncio.create_task(connect_once_erasures_are_known())
         yield
+        connecting.cancel()
+        await asyncio.gather(connecting, return_exceptions=True)
+        await feed.close()
         await connection.close()
         await store.close()
 
@@ -73,6 +97,6 @@ def create_app(settings: ScoringSettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(probes_router(readiness))
-    app.include_router(scoring_router(store, policies, settings.identity_key(), utc_now, state_lock))
+    app.include_router(scoring_router(store, policies, settings.identity_key(), utc_now, state_lock, eraser=eraser))
     install_http_metrics(app, "scoring")
     return app

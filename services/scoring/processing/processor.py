@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from schemas import Alert, Level, OutreachEvent, PairScore, Scope
+from services.runtime.erasures import ErasedContacts
 from services.scoring.engine.judge import ContactView, Judgement, judge_pair, judge_team, pair_level, team_applies
 from services.scoring.engine.touches import mark_from_event, seconds, touch_from_event
 from services.scoring.policy.file import PolicySet
@@ -30,6 +31,8 @@ class Outputs:
     scored: list[tuple[OutreachEvent, PairScore]] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     duplicates: int = 0
+    erased: int = 0
+    """Events about a contact erased after they happened or arrived: not taken."""
     consent: int = 0
     """Opt-outs and opt-ins newly noted: not touches, so they get no score of their own."""
     failed: list[tuple[int, str, str]] = field(default_factory=list)
@@ -67,17 +70,20 @@ def score_of(event: OutreachEvent, judgement: Judgement) -> PairScore:
 
 
 class Processor:
-    def __init__(self, store: StateStore, policies: PolicySet) -> None:
+    def __init__(self, store: StateStore, policies: PolicySet, erased: ErasedContacts | None = None) -> None:
         self.store = store
         self.policies = policies
+        self.erased = ErasedContacts() if erased is None else erased
+        """Checked for every event, live or replayed by a restore, so an erased contact never comes back."""
 
     async def process(self, events: Sequence[OutreachEvent], now: datetime) -> tuple[Outputs, dict[str, ContactState]]:
         """Outputs, plus the changed states to save once the outputs are on Kafka."""
         outputs = Outputs()
-        keys = list(dict.fromkeys(event.contact_key for event in events))
+        kept = self._not_erased(events, outputs)
+        keys = list(dict.fromkeys(event.contact_key for _, event in kept))
         states = await self.store.load_many(keys) if keys else {}
         changed: dict[str, ContactState] = {}
-        for position, event in enumerate(events):
+        for position, event in kept:
             state = states[event.contact_key]
             try:
                 placed = (self.note if event.kind.is_consent else self.apply)(state, event, now, outputs)
@@ -90,6 +96,16 @@ class Processor:
             else:
                 outputs.duplicates += 1
         return outputs, changed
+
+    def _not_erased(self, events: Sequence[OutreachEvent], outputs: Outputs) -> list[tuple[int, OutreachEvent]]:
+        """The events (with their position in the batch) whose contact was not erased after them."""
+        kept = []
+        for position, event in enumerate(events):
+            if self.erased.forgets(event.contact_key, event.occurred_at, event.received_at):
+                outputs.erased += 1
+            else:
+                kept.append((position, event))
+        return kept
 
     def apply(self, state: ContactState, event: OutreachEvent, now: datetime, outputs: Outputs) -> bool:
         """Place one event and judge what it changed; False when it was already counted.

@@ -78,6 +78,25 @@ class Placement:
     """Placing it moved the horizon past touches of any pair, or forgot a sender."""
 
 
+def forget_until(state: ContactState, cutoff: int) -> None:
+    """Drop every touch and consent mark at or before `cutoff` (an erasure): only what came after it remains.
+    Idempotent, so an erasure handed over again (a restart, another replica) changes nothing more."""
+    for sender_id in list(state.pairs):
+        pair = state.pairs[sender_id]
+        pair.touches = [touch for touch in pair.touches if touch.at > cutoff]
+        if not pair.touches:
+            del state.pairs[sender_id]
+            continue
+        if pair.first_engaged_at is not None and pair.first_engaged_at <= cutoff:
+            engaged = [touch.at for touch in pair.touches if touch.engagement is not None]
+            pair.first_engaged_at = min(engaged, default=None)
+    state.consent = [mark for mark in state.consent if mark.at > cutoff]
+    if state.timezone_at <= cutoff:
+        state.timezone, state.timezone_at = None, 0
+    if not state.pairs:
+        state.team_alerted = Level.OK
+
+
 MAX_CONSENT_MARKS = 32
 """Consent marks kept per contact; the oldest go first (a contact rarely changes their mind that often)."""
 

@@ -220,6 +220,7 @@ class ScoringStream:
         metrics.EVENTS.labels(result="duplicate").inc(outputs.duplicates)
         metrics.EVENTS.labels(result="scored").inc(len(outputs.scored))
         metrics.EVENTS.labels(result="consent").inc(outputs.consent)
+        metrics.EVENTS.labels(result="erased").inc(outputs.erased)
         occurred = metrics.EVENT_DELAY.labels(since="occurred")
         received = metrics.EVENT_DELAY.labels(since="received")
         levels: Counter[str] = Counter()
