@@ -37,3 +37,6 @@ class Alert(BaseModel):
     event_id: str
     occurred_at: UtcDatetime
     emitted_at: UtcDatetime
+    historical: bool = False
+    """True when the pressure it reports had already ended, by wall clock, when it was scored (a backfill, a
+    late event): kept for the record, but nobody is paged for it. Also the CloudEvents header `ce_historical`."""

@@ -266,6 +266,11 @@ def pair_level(view: ContactView, sender_id: str, at: int) -> Level:
     return Level.OK if worst is None else worst.level
 
 
+def team_level(view: ContactView, at: int) -> Level:
+    worst = view.settled(view.team(), at, team=True)
+    return Level.OK if worst is None else worst.level
+
+
 def team_applies(state: ContactState, policy: Policy) -> bool:
     return policy.team.enabled and len(state.pairs) >= policy.team.min_senders
 

@@ -10,9 +10,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from schemas import Alert, Level, OutreachEvent, PairScore, Scope
+from schemas import Alert, AlertLevel, Level, OutreachEvent, PairScore, Scope, contact_key
 from services.runtime.erasures import ErasedContacts
-from services.scoring.engine.judge import ContactView, Judgement, judge_pair, judge_team, pair_level, team_applies
+from services.scoring.engine.judge import (
+    ContactView,
+    Judgement,
+    judge_pair,
+    judge_team,
+    pair_level,
+    team_applies,
+    team_level,
+)
 from services.scoring.engine.touches import mark_from_event, seconds, touch_from_event
 from services.scoring.policy.file import PolicySet
 from services.scoring.policy.model import known_timezone
@@ -95,7 +103,17 @@ class Processor:
                 changed[event.contact_key] = state
             else:
                 outputs.duplicates += 1
+        self._mark_historical(outputs, states, now)
         return outputs, changed
+
+    def _mark_historical(self, outputs: Outputs, states: Mapping[str, ContactState], now: datetime) -> None:
+        """Judged on each contact's state after the whole batch, so a backfill's later events count too."""
+        views: dict[str, ContactView] = {}
+        for index, alert in enumerate(outputs.alerts):
+            key = contact_key(alert.tenant, alert.contact_id)
+            if key not in views:
+                views[key] = ContactView(states[key], self.policies.for_tenant(alert.tenant))
+            outputs.alerts[index] = _as_of(alert, views[key], now)
 
     def _not_erased(self, events: Sequence[OutreachEvent], outputs: Outputs) -> list[tuple[int, OutreachEvent]]:
         """The events (with their position in the batch) whose contact was not erased after them."""
@@ -203,3 +221,17 @@ class Processor:
     async def save(self, states: Mapping[str, ContactState]) -> None:
         if states:
             await self.store.save_many(states)
+
+
+def _as_of(alert: Alert, view: ContactView, now: datetime) -> Alert:
+    """The alert, marked historical when the level it announces has already fallen by wall clock (as of `now`,
+    or the contact's latest event if later): a backfilled pursuit that ended months ago is on record, but it is
+    not news. Scores keep their event-time levels."""
+    if alert.level is AlertLevel.RESOLVED:
+        return alert
+    at = max(seconds(now), view.state.latest_at or 0)
+    if alert.scope is Scope.PAIR and alert.sender_id is not None:
+        level = pair_level(view, alert.sender_id, at)
+    else:
+        level = team_level(view, at)
+    return alert.model_copy(update={"historical": True}) if level.rank < Level(alert.level.value).rank else alert

@@ -46,6 +46,7 @@ def cloudevents_headers(alert: Alert) -> dict[str, str]:
         "ce_source": "rapport-guard/scoring",
         "ce_time": alert.emitted_at.isoformat().replace("+00:00", "Z"),
         "ce_subject": f"{alert.tenant}:{alert.contact_id}",
+        "ce_historical": "true" if alert.historical else "false",
     }
 
 
