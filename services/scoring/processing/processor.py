@@ -24,7 +24,7 @@ from services.scoring.engine.judge import (
 from services.scoring.engine.touches import mark_from_event, seconds, touch_from_event
 from services.scoring.policy.file import PolicySet
 from services.scoring.policy.model import known_timezone
-from services.scoring.processing.alerts import announcement, build_alert
+from services.scoring.processing.alerts import Fall, announcement, build_alert, fall_reason
 from services.scoring.state.codec import EARLIEST, LATEST
 from services.scoring.state.history import ContactState, note_consent, place
 from services.scoring.state.store import StateStore
@@ -164,10 +164,14 @@ class Processor:
                 del state.pairs[event.sender_id]
             raise
         outputs.scored.append((event, score_of(event, judgement)))
-        alerts = [self._announce(event, Scope.PAIR, pair.alerted, current, now)]
+        fall = Fall.ENGAGED if touch.engagement is not None else Fall.COOL_DOWN_PASSED
+        cool_down = policy.scoring.cool_down
+        alerts = [self._announce(event, Scope.PAIR, pair.alerted, current, now, fall=fall, cool_down=cool_down)]
         pair.alerted = current.level
         if team is not None:
-            alerts.append(self._announce(event, Scope.TEAM, state.team_alerted, team, now))
+            alerts.append(
+                self._announce(event, Scope.TEAM, state.team_alerted, team, now, fall=fall, cool_down=cool_down)
+            )
             state.team_alerted = team.level
         for sender_id, level in others.items():
             state.pairs[sender_id].alerted = level
@@ -188,14 +192,22 @@ class Processor:
         outputs.consent += 1
         view = ContactView(state, policy)
         alerts: list[Alert | None] = []
+        fall = Fall.COOL_DOWN_PASSED if mark.opt_out else Fall.CONSENT_GIVEN
+        cool_down = policy.scoring.cool_down
         for sender_id, pair in state.pairs.items():
             current = judge_pair(view, sender_id, pair.last_at)
-            alerts.append(self._announce(event, Scope.PAIR, pair.alerted, current, now, sender_id=sender_id))
+            alerts.append(
+                self._announce(
+                    event, Scope.PAIR, pair.alerted, current, now, sender_id=sender_id, fall=fall, cool_down=cool_down
+                )
+            )
             pair.alerted = current.level
         if state.pairs and (team_applies(state, policy) or state.team_alerted is not Level.OK):
             latest = state.latest_at or mark.at
             team = judge_team(view, latest, None)
-            alerts.append(self._announce(event, Scope.TEAM, state.team_alerted, team, now))
+            alerts.append(
+                self._announce(event, Scope.TEAM, state.team_alerted, team, now, fall=fall, cool_down=cool_down)
+            )
             state.team_alerted = team.level
         state.policy_mark = policy.fingerprint
         outputs.alerts += [alert for alert in alerts if alert is not None]
@@ -210,12 +222,22 @@ class Processor:
         now: datetime,
         *,
         sender_id: str | None = None,
+        fall: Fall,
+        cool_down: int,
     ) -> Alert | None:
         level = announcement(previous, judgement.level)
         if level is None:
             return None
+        why = fall_reason(fall, previous, cool_down) if judgement.level.rank < previous.rank else None
         return build_alert(
-            event, scope, level=level, previous=previous, judgement=judgement, emitted_at=now, sender_id=sender_id
+            event,
+            scope,
+            level=level,
+            previous=previous,
+            judgement=judgement,
+            emitted_at=now,
+            sender_id=sender_id,
+            fall=why,
         )
 
     async def save(self, states: Mapping[str, ContactState]) -> None:

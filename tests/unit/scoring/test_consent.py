@@ -137,3 +137,13 @@ def test_the_pre_send_check_blocks_until_consent_is_given_again() -> None:
     assert check(store, "phone_work")["decision"] == "allow"
     asyncio.run(deliver(opt_in(NOW - timedelta(hours=1), Channel.EMAIL)))
     assert check(store)["decision"] == "allow"
+
+
+async def test_consent_given_again_is_said_to_be_why_the_level_fell() -> None:
+    """An opt-in that arrives late, but was given before the touch, clears it; one given after does not."""
+    touch = event("a", T0 + DAY)
+    before, after, late = await scored([opt_out(T0), touch], [opt_in(T0 + 2 * DAY)], [opt_in(T0 + DAY / 2, n="s2")])
+    assert [(a.level, a.previous_level) for a in before.alerts] == [(AlertLevel.NUISANCE, Level.OK)]
+    assert after.alerts == [], "the touch was made while the contact had opted out"
+    [resolved] = late.alerts
+    assert (resolved.level, resolved.reasons[0].rule) == (AlertLevel.RESOLVED, "consent_given")

@@ -70,6 +70,7 @@ async def test_a_reply_after_the_cool_down_resolves_the_alert() -> None:
         Level.WATCH,
         None,
     )
+    assert resolved.reasons[0].rule == "engaged"
 
 
 async def test_a_calm_touch_inside_the_cool_down_keeps_the_level() -> None:
@@ -85,6 +86,21 @@ async def test_a_pause_longer_than_the_cool_down_resolves_on_the_next_touch() ->
     await deliver(scorer, emails(3, 2 * DAY))
     [later] = await deliver(scorer, [event("later", T0 + 70 * DAY)])
     assert [a.level for a in later.alerts] == [AlertLevel.RESOLVED]
+    assert [r.rule for r in later.alerts[0].reasons] == ["cool_down_passed"]
+    assert "for the whole cool-down of 7 days" in later.alerts[0].reasons[0].message
+
+
+async def test_a_fall_that_stops_short_of_ok_is_announced_as_a_de_escalation() -> None:
+    """Five e-mails in one day after a reply reach stalking; one more a week and a half later is only watched."""
+    burst = [event(f"x{n}", T0 + DAY + n * timedelta(hours=3)) for n in range(5)]
+    [outputs] = await deliver(processor(), [reply("r", T0), *burst, event("later", T0 + 10 * DAY)])
+    assert [(a.previous_level, a.level) for a in outputs.alerts][-2:] == [
+        (Level.NUISANCE, AlertLevel.STALKING),
+        (Level.STALKING, AlertLevel.WATCH),
+    ]
+    fall = outputs.alerts[-1]
+    assert [r.rule for r in fall.reasons] == ["cool_down_passed", "unanswered_streak"]
+    assert fall.next_allowed_at is not None
 
 
 async def test_the_team_rule_alerts_for_the_team_with_no_sender() -> None:
