@@ -18,6 +18,7 @@ from services.scoring.http.api import scoring_router
 from services.scoring.policy.file import load_policy
 from services.scoring.processing.erasure import ContactEraser
 from services.scoring.processing.processor import Processor
+from services.scoring.processing.sweep import Sweeper
 from services.scoring.recovery.replay_guard import ReplayGuard
 from services.scoring.recovery.restore import MemoryStateRestorer
 from services.scoring.recovery.takeover import PartitionTakeover
@@ -26,6 +27,7 @@ from services.scoring.state.factory import open_store
 from services.scoring.state.store import StoreUnavailable
 from services.scoring.stream.consumer import ScoringStream
 from services.scoring.stream.erasures import erasure_publisher
+from services.scoring.stream.sweep import SweepLoop
 
 
 def create_app(settings: ScoringSettings) -> FastAPI:
@@ -62,6 +64,14 @@ def create_app(settings: ScoringSettings) -> FastAPI:
             await eraser.forget(erasure)
 
     feed = ErasureFeed(settings, erased, forget)
+    sweep = SweepLoop(
+        broker,
+        settings,
+        Sweeper(store, policies),
+        state_lock,
+        clock=utc_now,
+        ready=lambda: takeover.ready.is_set() and connection.started.is_set(),
+    )
 
     async def connect_once_erasures_are_known() -> None:
         """Nothing is scored or restored before every erasure is known, so no erased contact comes back."""
@@ -83,7 +93,9 @@ def create_app(settings: ScoringSettings) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await feed.open()
         connecting = asyncio.create_task(connect_once_erasures_are_known())
+        sweep.start()
         yield
+        await sweep.stop()
         connecting.cancel()
         await asyncio.gather(connecting, return_exceptions=True)
         await feed.close()

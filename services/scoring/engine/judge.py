@@ -37,6 +37,8 @@ class Verdict:
     level: Level
     breaches: list[Breach]
     rapport: Rapport
+    at: int
+    """When the judged touch was (or would be) made."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class Judgement:
     tier: Tier
     reasons: list[Reason]
     next_allowed_at: datetime | None
+    falls_at: int | None = None
+    """When this level falls if nothing happens: its worst touch leaves the cool-down (None at ok)."""
 
     def fields(self) -> dict[str, Any]:
         return {
@@ -101,7 +105,7 @@ def _opt_out_floor(breach: Breach, policy: Policy) -> float:
 def verdict(situation: Situation) -> Verdict:
     breaches = situation.breaches()
     score = nuisance_score(breaches, situation.rapport, situation.policy)
-    return Verdict(score, level_for(score, situation.policy), breaches, situation.rapport)
+    return Verdict(score, level_for(score, situation.policy), breaches, situation.rapport, situation.subject.at)
 
 
 class ContactView:
@@ -239,8 +243,9 @@ def _instant(at: int | None) -> datetime | None:
     return None if at is None else instant(at)
 
 
-def _judgement(worst: Verdict | None, rapport: Rapport, next_allowed: int | None) -> Judgement:
+def _judgement(worst: Verdict | None, rapport: Rapport, next_allowed: int | None, cool_down: int) -> Judgement:
     return Judgement(
+        falls_at=None if worst is None or worst.level is Level.OK else worst.at + cool_down,
         level=Level.OK if worst is None else worst.level,
         nuisance_score=0.0 if worst is None else worst.score,
         rapport_score=rapport.score,
@@ -258,12 +263,19 @@ def judge_pair(view: ContactView, sender_id: str, at: int, known: Level | None =
     line = view.pair(sender_id)
     worst = view.settled(line, at, team=False, known=known)
     next_allowed = view.next_allowed_at(sender_id, at, view.policy.gentlest_channel)
-    return _judgement(worst, view.rapport(line, at), next_allowed)
+    return _judgement(worst, view.rapport(line, at), next_allowed, view.policy.scoring.cool_down)
 
 
 def pair_level(view: ContactView, sender_id: str, at: int) -> Level:
+    return pair_settling(view, sender_id, at)[0]
+
+
+def pair_settling(view: ContactView, sender_id: str, at: int) -> tuple[Level, int | None]:
+    """The pair's level as of `at`, and when it falls if nothing happens."""
     worst = view.settled(view.pair(sender_id), at, team=False)
-    return Level.OK if worst is None else worst.level
+    if worst is None or worst.level is Level.OK:
+        return Level.OK, None
+    return worst.level, worst.at + view.policy.scoring.cool_down
 
 
 def team_level(view: ContactView, at: int) -> Level:
@@ -278,7 +290,8 @@ def team_applies(state: ContactState, policy: Policy) -> bool:
 def judge_team(view: ContactView, at: int, next_allowed: datetime | None, known: Level | None = None) -> Judgement:
     """The team's level as of `at`; `next_allowed` is passed through from the triggering sender's judgement."""
     line = view.team()
-    judgement = _judgement(view.settled(line, at, team=True, known=known), view.rapport(line, at), None)
+    worst = view.settled(line, at, team=True, known=known)
+    judgement = _judgement(worst, view.rapport(line, at), None, view.policy.scoring.cool_down)
     return dataclasses.replace(judgement, next_allowed_at=next_allowed)
 
 

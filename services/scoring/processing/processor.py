@@ -18,6 +18,7 @@ from services.scoring.engine.judge import (
     judge_pair,
     judge_team,
     pair_level,
+    pair_settling,
     team_applies,
     team_level,
 )
@@ -153,7 +154,7 @@ class Processor:
                 known = state.team_alerted if appended and placement.newest_of_contact else None
                 team = judge_team(view, state.latest_at or touch.at, current.next_allowed_at, known)
             others = {
-                sender_id: pair_level(view, sender_id, other.last_at)
+                sender_id: pair_settling(view, sender_id, other.last_at)
                 for sender_id, other in state.pairs.items()
                 if everything and sender_id != event.sender_id
             }
@@ -167,14 +168,14 @@ class Processor:
         fall = Fall.ENGAGED if touch.engagement is not None else Fall.COOL_DOWN_PASSED
         cool_down = policy.scoring.cool_down
         alerts = [self._announce(event, Scope.PAIR, pair.alerted, current, now, fall=fall, cool_down=cool_down)]
-        pair.alerted = current.level
+        pair.alerted, pair.due_at = current.level, current.falls_at
         if team is not None:
             alerts.append(
                 self._announce(event, Scope.TEAM, state.team_alerted, team, now, fall=fall, cool_down=cool_down)
             )
-            state.team_alerted = team.level
-        for sender_id, level in others.items():
-            state.pairs[sender_id].alerted = level
+            state.team_alerted, state.team_due_at = team.level, team.falls_at
+        for sender_id, (level, due_at) in others.items():
+            state.pairs[sender_id].alerted, state.pairs[sender_id].due_at = level, due_at
         state.policy_mark = policy.fingerprint
         outputs.alerts += [alert for alert in alerts if alert is not None]
         return True
@@ -201,14 +202,14 @@ class Processor:
                     event, Scope.PAIR, pair.alerted, current, now, sender_id=sender_id, fall=fall, cool_down=cool_down
                 )
             )
-            pair.alerted = current.level
+            pair.alerted, pair.due_at = current.level, current.falls_at
         if state.pairs and (team_applies(state, policy) or state.team_alerted is not Level.OK):
             latest = state.latest_at or mark.at
             team = judge_team(view, latest, None)
             alerts.append(
                 self._announce(event, Scope.TEAM, state.team_alerted, team, now, fall=fall, cool_down=cool_down)
             )
-            state.team_alerted = team.level
+            state.team_alerted, state.team_due_at = team.level, team.falls_at
         state.policy_mark = policy.fingerprint
         outputs.alerts += [alert for alert in alerts if alert is not None]
         return True

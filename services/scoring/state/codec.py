@@ -6,7 +6,8 @@ direction, kind, outcome and exemption. Layout, little-endian:
     contact: version u8 · team level u8 · timezone (u16 length + UTF-8) · timezone time i32 · policy u32 · pairs u16
     pair:    sender (u16 length + UTF-8) · level u8 · flags u8 · [floor i32 + u64] · [first engaged i32] · touches u8
     then (version 2 on): consent marks u8 · each mark: time i32 · event key u64 · code u8 (channel, or 7 for every
-    channel; +8 for an opt-out)
+    channel; +8 for an opt-out) · team due i32 (0: none); a pair's flags say whether its due time i32 follows
+    its first engagement
 
 Version 1 states (before consent) are still read, as states without marks; every state is written as version 2.
 """
@@ -41,6 +42,7 @@ _OUTCOMES: list[Outcome | None] = [None, *Outcome]
 _LEVELS = list(Level)
 _HAS_FLOOR = 1
 _HAS_FIRST = 2
+_HAS_DUE = 4
 
 log = logging.getLogger("rapport_guard.scoring")
 
@@ -85,16 +87,23 @@ def encode(state: ContactState) -> bytes:
         _U16.pack(len(state.pairs)),
     ]
     for sender_id, pair in sorted(state.pairs.items()):
-        flags = (_HAS_FLOOR if pair.floor is not None else 0) | (_HAS_FIRST if pair.first_engaged_at is not None else 0)
+        flags = (
+            (_HAS_FLOOR if pair.floor is not None else 0)
+            | (_HAS_FIRST if pair.first_engaged_at is not None else 0)
+            | (_HAS_DUE if pair.due_at is not None else 0)
+        )
         parts += (_text(sender_id), bytes((_LEVELS.index(pair.alerted), flags)))
         if pair.floor is not None:
             parts.append(_FLOOR.pack(pair.floor[0] - EPOCH, pair.floor[1]))
         if pair.first_engaged_at is not None:
             parts.append(_I32.pack(pair.first_engaged_at - EPOCH))
+        if pair.due_at is not None:
+            parts.append(_I32.pack(pair.due_at - EPOCH))
         parts.append(bytes((len(pair.touches),)))
         parts += (_TOUCH.pack(touch.at - EPOCH, touch.key, _code(touch)) for touch in pair.touches)
     parts.append(bytes((len(state.consent),)))
     parts += (_MARK.pack(mark.at - EPOCH, mark.key, _mark_code(mark)) for mark in state.consent)
+    parts.append(_I32.pack(0 if state.team_due_at is None else state.team_due_at - EPOCH))
     return b"".join(parts)
 
 
@@ -153,6 +162,9 @@ def _decode(view: memoryview) -> ContactState:
         if flags & _HAS_FIRST:
             pair.first_engaged_at = _I32.unpack_from(view, offset)[0] + EPOCH
             offset += 4
+        if flags & _HAS_DUE:
+            pair.due_at = _I32.unpack_from(view, offset)[0] + EPOCH
+            offset += 4
         touches = view[offset]
         offset += 1
         end = offset + touches * _TOUCH.size
@@ -164,5 +176,8 @@ def _decode(view: memoryview) -> ContactState:
     if version >= 2:
         marks = view[offset]
         offset += 1
-        state.consent = [_mark(*fields) for fields in _MARK.iter_unpack(view[offset : offset + marks * _MARK.size])]
+        end = offset + marks * _MARK.size
+        state.consent = [_mark(*fields) for fields in _MARK.iter_unpack(view[offset:end])]
+        (team_due,) = _I32.unpack_from(view, end)
+        state.team_due_at = None if team_due == 0 else team_due + EPOCH
     return state

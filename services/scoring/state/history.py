@@ -25,6 +25,8 @@ class PairHistory:
     first_engaged_at: int | None = None
     """The contact's first engagement ever seen, kept when the touch itself has aged out (relationship age);
     the earliest is idempotent and order-free, so even an engagement too old to place still counts here."""
+    due_at: int | None = None
+    """When the announced level falls by itself if nothing happens (its worst touch leaves the cool-down)."""
 
     @property
     def last_at(self) -> int:
@@ -44,6 +46,16 @@ class ContactState:
     """Fingerprint of the policy the announced levels were judged under."""
     consent: list[ConsentMark] = field(default_factory=list)
     """Opt-outs and opt-ins, oldest first; kept beyond the horizon (an opt-out does not wear off)."""
+    team_due_at: int | None = None
+    """When the team's announced level falls by itself if nothing happens."""
+
+    @property
+    def next_due(self) -> int | None:
+        """The earliest instant at which an announced level falls by wall clock alone: when to sweep it."""
+        dues = [pair.due_at for pair in self.pairs.values() if pair.due_at is not None]
+        if self.team_due_at is not None:
+            dues.append(self.team_due_at)
+        return min(dues, default=None)
 
     @property
     def empty(self) -> bool:
@@ -94,7 +106,7 @@ def forget_until(state: ContactState, cutoff: int) -> None:
     if state.timezone_at <= cutoff:
         state.timezone, state.timezone_at = None, 0
     if not state.pairs:
-        state.team_alerted = Level.OK
+        state.team_alerted, state.team_due_at = Level.OK, None
 
 
 MAX_CONSENT_MARKS = 32
