@@ -13,6 +13,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from services.devstack.processes import SERVICES
 from services.identity.pseudonyms import normalise_email, normalise_phone
 from services.runtime.standard_webhooks import decode_secret
 from tests.fixtures.crm import ADDRESSES, CRM_ENV, NUMBERS, CrmSender, load, raw, salesforce_message
@@ -87,7 +88,7 @@ def test_no_address_or_number_reaches_a_topic_a_log_or_a_metric(
     kafka: ApacheTestBroker | EmbeddedTestBroker, tmp_path: Path
 ) -> None:
     tag = secrets.token_hex(4)
-    with running_stack(kafka.bootstrap, tmp_path, LOG_LEVEL="DEBUG", **CRM_ENV) as stack:
+    with running_stack(kafka.bootstrap, tmp_path, tuple(SERVICES), LOG_LEVEL="DEBUG", **CRM_ENV) as stack:
         post_everything(stack, tag)
         scored = asyncio.run(
             read_topic(

@@ -129,7 +129,18 @@ class Processor:
     def apply(self, state: ContactState, event: OutreachEvent, now: datetime, outputs: Outputs) -> bool:
         """Place one event and judge what it changed; False when it was already counted.
 
-        After every event each pair's announced level is its level as of its latest touch under the current
+        All or nothing: when judging fails, the state is put back as it was before the event, evictions included,
+        and nothing is added to `outputs`.
+        """
+        before = state.copy()
+        try:
+            return self._apply(state, event, now, outputs)
+        except Exception:
+            state.revert_to(before)
+            raise
+
+    def _apply(self, state: ContactState, event: OutreachEvent, now: datetime, outputs: Outputs) -> bool:
+        """After every event each pair's announced level is its level as of its latest touch under the current
         policy and time zone. Usually only the event's pair and the team can have changed; when the policy, the
         contact's zone or the horizon moved, every other pair is re-judged too (and its new level is kept
         without an alert, since no event of that pair caused it).
@@ -139,32 +150,25 @@ class Processor:
         placement = place(state, event.sender_id, touch, policy)
         if placement is None:
             return False
-        try:
-            moved = state.note_timezone(event.contact_timezone, touch.at)
-            everything = moved or placement.forgot_in_contact or state.policy_mark != policy.fingerprint
-            appended = touch.counts and not everything and not placement.forgot_in_pair
-            pair = state.pairs[event.sender_id]
-            view = ContactView(state, policy)
-            known = pair.alerted if appended and placement.newest_of_pair else None
-            judgement = judge_pair(view, event.sender_id, touch.at, known)
-            latest = pair.last_at
-            current = judgement if latest == touch.at else judge_pair(view, event.sender_id, latest)
-            team = None
-            if team_applies(state, policy) or state.team_alerted is not Level.OK:
-                known = state.team_alerted if appended and placement.newest_of_contact else None
-                team = judge_team(view, state.latest_at or touch.at, current.next_allowed_at, known)
-            others = {
-                sender_id: pair_settling(view, sender_id, other.last_at)
-                for sender_id, other in state.pairs.items()
-                if everything and sender_id != event.sender_id
-            }
-        except Exception:
-            pair = state.pairs[event.sender_id]
-            pair.touches.remove(touch)
-            if not pair.touches:
-                del state.pairs[event.sender_id]
-            raise
-        outputs.scored.append((event, score_of(event, judgement)))
+        moved = state.note_timezone(event.contact_timezone, touch.at)
+        everything = moved or placement.forgot_in_contact or state.policy_mark != policy.fingerprint
+        appended = touch.counts and not everything and not placement.forgot_in_pair
+        pair = state.pairs[event.sender_id]
+        view = ContactView(state, policy)
+        known = pair.alerted if appended and placement.newest_of_pair else None
+        judgement = judge_pair(view, event.sender_id, touch.at, known)
+        latest = pair.last_at
+        current = judgement if latest == touch.at else judge_pair(view, event.sender_id, latest)
+        team = None
+        if team_applies(state, policy) or state.team_alerted is not Level.OK:
+            known = state.team_alerted if appended and placement.newest_of_contact else None
+            team = judge_team(view, state.latest_at or touch.at, current.next_allowed_at, known)
+        others = {
+            sender_id: pair_settling(view, sender_id, other.last_at)
+            for sender_id, other in state.pairs.items()
+            if everything and sender_id != event.sender_id
+        }
+        score = score_of(event, judgement)
         fall = Fall.ENGAGED if touch.engagement is not None else Fall.COOL_DOWN_PASSED
         cool_down = policy.scoring.cool_down
         alerts = [self._announce(event, Scope.PAIR, pair.alerted, current, now, fall=fall, cool_down=cool_down)]
@@ -177,6 +181,7 @@ class Processor:
         for sender_id, (level, due_at) in others.items():
             state.pairs[sender_id].alerted, state.pairs[sender_id].due_at = level, due_at
         state.policy_mark = policy.fingerprint
+        outputs.scored.append((event, score))
         outputs.alerts += [alert for alert in alerts if alert is not None]
         return True
 
@@ -184,13 +189,21 @@ class Processor:
         """Remember an opt-out or opt-in and re-judge every pair and the team under it; False when already noted.
 
         The contact's word may arrive late and land before touches already judged, so every announced level is
-        brought up to date, and a change is announced with the consent event as its trigger.
+        brought up to date, and a change is announced with the consent event as its trigger. All or nothing, as
+        `apply`.
         """
+        before = state.copy()
+        try:
+            return self._note(state, event, now, outputs)
+        except Exception:
+            state.revert_to(before)
+            raise
+
+    def _note(self, state: ContactState, event: OutreachEvent, now: datetime, outputs: Outputs) -> bool:
         policy = self.policies.for_tenant(event.tenant)
         mark = mark_from_event(event)
         if not note_consent(state, mark):
             return False
-        outputs.consent += 1
         view = ContactView(state, policy)
         alerts: list[Alert | None] = []
         fall = Fall.COOL_DOWN_PASSED if mark.opt_out else Fall.CONSENT_GIVEN
@@ -211,6 +224,7 @@ class Processor:
             )
             state.team_alerted, state.team_due_at = team.level, team.falls_at
         state.policy_mark = policy.fingerprint
+        outputs.consent += 1
         outputs.alerts += [alert for alert in alerts if alert is not None]
         return True
 

@@ -24,7 +24,7 @@ def touches(items: list[Item]) -> list[OutreachEvent]:
     return [item.event for item in items if item.event is not None]
 
 
-def shape(event: OutreachEvent) -> tuple[str, str, str, str, str, str]:
+def shape(event: OutreachEvent) -> tuple[str, str, str, str | None, str, str]:
     return (event.tenant, event.sender_id, event.contact_id, event.channel, event.direction, event.kind)
 
 

@@ -2,6 +2,7 @@
 
 import asyncio
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -13,7 +14,8 @@ from services.scoring.policy.file import PolicyFileError, PolicySet, parse_polic
 from services.scoring.processing.processor import Outputs, Processor
 from services.scoring.state.codec import decode, encode
 from services.scoring.state.memory_store import MemoryStore
-from tests.unit.scoring.builders import DAY, T0, emails, event, reply, state_of
+from tests.harness.events import event
+from tests.unit.scoring.builders import DAY, T0, emails, reply, state_of
 
 NOW = T0 + 60 * DAY
 
@@ -112,13 +114,14 @@ def test_opt_outs_survive_the_stored_form_and_old_states_still_read() -> None:
     assert decode(old) == plain
 
 
-def check(store: MemoryStore, channel: str = "email") -> dict[str, object]:
+def check(store: MemoryStore, channel: str = "email") -> dict[str, Any]:
     app = FastAPI()
     app.include_router(scoring_router(store, PolicySet(), b"identity-key-0123456789", lambda: NOW, asyncio.Lock()))
-    body = {"tenant": "acme", "sender": {"id": "rep-9"}, "contact": {"id": "c-1"}, "channel": channel}
-    answer = TestClient(app).post("/v1/check", json=body)
+    request = {"tenant": "acme", "sender": {"id": "rep-9"}, "contact": {"id": "c-1"}, "channel": channel}
+    answer = TestClient(app).post("/v1/check", json=request)
     assert answer.status_code == 200, answer.text
-    return answer.json()  # type: ignore[no-any-return]
+    body: dict[str, Any] = answer.json()
+    return body
 
 
 def test_the_pre_send_check_blocks_until_consent_is_given_again() -> None:
@@ -132,8 +135,8 @@ def test_the_pre_send_check_blocks_until_consent_is_given_again() -> None:
     asyncio.run(deliver(opt_out(NOW - DAY, Channel.EMAIL)))
     blocked = check(store)
     assert (blocked["decision"], blocked["next_allowed_at"]) == ("block", None)
-    assert [reason["rule"] for reason in blocked["reasons"]] == ["opted_out"]  # type: ignore[union-attr]
-    assert "by e-mail" in blocked["reasons"][0]["message"]  # type: ignore[index]
+    assert [reason["rule"] for reason in blocked["reasons"]] == ["opted_out"]
+    assert "by e-mail" in blocked["reasons"][0]["message"]
     assert check(store, "phone_work")["decision"] == "allow"
     asyncio.run(deliver(opt_in(NOW - timedelta(hours=1), Channel.EMAIL)))
     assert check(store)["decision"] == "allow"

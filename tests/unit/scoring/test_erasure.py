@@ -13,7 +13,8 @@ from services.scoring.policy.file import PolicySet
 from services.scoring.processing.erasure import ContactEraser, ErasureNotRecorded
 from services.scoring.processing.processor import Processor
 from services.scoring.state.memory_store import MemoryStore
-from tests.unit.scoring.builders import DAY, T0, emails, event
+from tests.harness.events import event
+from tests.unit.scoring.builders import DAY, T0, emails
 
 ERASED_AT = T0 + 10 * DAY
 

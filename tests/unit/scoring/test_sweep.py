@@ -9,7 +9,8 @@ from services.scoring.processing.processor import Processor
 from services.scoring.processing.sweep import Sweeper, Swept
 from services.scoring.state.codec import decode, encode
 from services.scoring.state.memory_store import MemoryStore
-from tests.unit.scoring.builders import DAY, T0, emails, event, reply
+from tests.harness.events import event
+from tests.unit.scoring.builders import DAY, T0, emails, reply
 
 PURSUIT = emails(8, DAY)
 LAST = PURSUIT[-1].occurred_at
