@@ -23,6 +23,8 @@ from services.scoring.policy.model import Policy
 from services.scoring.state.history import ContactState
 
 _MAX_STEPS = 1000
+BY_CHANNEL = (Channel.EMAIL, Channel.PHONE_WORK, Channel.PHONE_MOBILE)
+"""The channels scores and alerts quote a next welcome instant for, so "pause until" is true for calls too."""
 
 
 class Decision(StrEnum):
@@ -53,9 +55,12 @@ class Judgement:
     next_allowed_at: datetime | None
     falls_at: int | None = None
     """When this level falls if nothing happens: its worst touch leaves the cool-down (None at ok)."""
+    next_allowed_by_channel: dict[Channel, datetime | None] = dataclasses.field(default_factory=dict)
+    """The earliest welcome instant on each of `BY_CHANNEL` (None: not while the contact has opted out)."""
 
     def fields(self) -> dict[str, Any]:
         return {
+            "next_allowed_by_channel": self.next_allowed_by_channel,
             "level": self.level,
             "nuisance_score": self.nuisance_score,
             "rapport_score": self.rapport_score,
@@ -262,8 +267,14 @@ def judge_pair(view: ContactView, sender_id: str, at: int, known: Level | None =
     """
     line = view.pair(sender_id)
     worst = view.settled(line, at, team=False, known=known)
-    next_allowed = view.next_allowed_at(sender_id, at, view.policy.gentlest_channel)
-    return _judgement(worst, view.rapport(line, at), next_allowed, view.policy.scoring.cool_down)
+    gentlest = view.policy.gentlest_channel
+    next_allowed = view.next_allowed_at(sender_id, at, gentlest)
+    judgement = _judgement(worst, view.rapport(line, at), next_allowed, view.policy.scoring.cool_down)
+    by_channel = {
+        channel: _instant(next_allowed if channel is gentlest else view.next_allowed_at(sender_id, at, channel))
+        for channel in BY_CHANNEL
+    }
+    return dataclasses.replace(judgement, next_allowed_by_channel=by_channel)
 
 
 def pair_level(view: ContactView, sender_id: str, at: int) -> Level:

@@ -70,5 +70,6 @@ def build_alert(
             "level": level,
             "reasons": reasons,
             "next_allowed_at": None if level is AlertLevel.RESOLVED else judgement.next_allowed_at,
+            "next_allowed_by_channel": {} if level is AlertLevel.RESOLVED else judgement.next_allowed_by_channel,
         },
     )

@@ -107,6 +107,7 @@ def _falls(
             tier=current.tier,
             reasons=reasons,
             next_allowed_at=None if level is AlertLevel.RESOLVED else current.next_allowed_at,
+            next_allowed_by_channel={} if level is AlertLevel.RESOLVED else current.next_allowed_by_channel,
             event_id=f"sweep:{due_at}",
             occurred_at=instant(due_at),
             emitted_at=now,

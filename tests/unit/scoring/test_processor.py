@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from schemas import AlertLevel, Direction, Kind, Level, OutreachEvent, Scope
+from schemas import AlertLevel, Channel, Direction, Kind, Level, OutreachEvent, Scope
 from services.scoring.engine.judge import ContactView, Judgement, judge_pair
 from services.scoring.engine.touches import seconds
 from services.scoring.policy.file import PolicySet
@@ -181,3 +181,21 @@ async def test_an_event_whose_judging_fails_leaves_the_state_as_it_was_evictions
     await deliver(never_saw_it, [*pursuit[:4], colleague])
     key = pursuit[0].contact_key
     assert await scorer.store.load_many([key]) == await never_saw_it.store.load_many([key])
+
+
+async def test_scores_and_alerts_say_when_each_channel_is_welcome_again() -> None:
+    [outputs] = await deliver(processor(), emails(3, 2 * DAY))
+    score, alert = outputs.scores[-1], outputs.alerts[-1]
+    for judged in (score, alert):
+        assert set(judged.next_allowed_by_channel) == {Channel.EMAIL, Channel.PHONE_WORK, Channel.PHONE_MOBILE}
+        assert judged.next_allowed_by_channel[Channel.EMAIL] == judged.next_allowed_at, "e-mail is the gentlest"
+        assert all(instant is not None for instant in judged.next_allowed_by_channel.values())
+
+
+async def test_after_a_stop_on_the_cell_phone_only_the_cell_phone_is_never_welcome() -> None:
+    stop = event("stop", T0, channel=Channel.PHONE_MOBILE, direction=Direction.INBOUND, kind=Kind.OPT_OUT)
+    [outputs] = await deliver(processor(), [stop, event("mail", T0 + DAY)])
+    by_channel = outputs.scores[0].next_allowed_by_channel
+    assert by_channel[Channel.PHONE_MOBILE] is None
+    assert by_channel[Channel.EMAIL] is not None
+    assert by_channel[Channel.PHONE_WORK] is not None
