@@ -15,6 +15,7 @@ from schemas.common import (
     Tier,
     contact_key,
 )
+from schemas.erasures import Erasure
 from schemas.events import OutreachEvent
 from schemas.receipts import DeliveryOutcome, NotificationReceipt
 from schemas.scores import PairScore
@@ -26,6 +27,7 @@ __all__ = [
     "Channel",
     "DeliveryOutcome",
     "Direction",
+    "Erasure",
     "Kind",
     "Level",
     "NotificationReceipt",

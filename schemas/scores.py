@@ -2,9 +2,9 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.common import SCHEMA_VERSION, Identifier, Level, Reason, Tier, UtcDatetime
+from schemas.common import SCHEMA_VERSION, Channel, Identifier, Level, Reason, Tier, UtcDatetime
 
 
 class PairScore(BaseModel):
@@ -22,3 +22,6 @@ class PairScore(BaseModel):
     tier: Tier
     reasons: list[Reason]
     next_allowed_at: UtcDatetime | None = None
+    """The gentlest channel's instant (e-mail by default)."""
+    next_allowed_by_channel: dict[Channel, UtcDatetime | None] = Field(default_factory=dict)
+    """The earliest welcome instant per channel (email, phone_work, phone_mobile); null while opted out."""

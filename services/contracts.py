@@ -14,7 +14,7 @@ from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from pydantic import BaseModel
 
-from schemas import Alert, NotificationReceipt, OutreachEvent, PairScore
+from schemas import Alert, Erasure, NotificationReceipt, OutreachEvent, PairScore
 from services.ingestion.publisher import KafkaEventSink
 from services.notification.settings import NotificationSettings
 from services.notification.stream import NotificationStream
@@ -26,6 +26,7 @@ from services.scoring.recovery.factory import open_recovery
 from services.scoring.settings import ScoringSettings
 from services.scoring.state.memory_store import MemoryStore
 from services.scoring.stream.consumer import ScoringStream
+from services.scoring.stream.erasures import erasure_publisher
 
 ROOT = Path(__file__).resolve().parents[1]
 MESSAGES: dict[str, type[BaseModel]] = {
@@ -33,6 +34,7 @@ MESSAGES: dict[str, type[BaseModel]] = {
     "pair-score": PairScore,
     "alert": Alert,
     "notification-receipt": NotificationReceipt,
+    "erasure": Erasure,
 }
 
 
@@ -49,6 +51,7 @@ def asyncapi_documents() -> dict[str, dict[str, Any]]:
     scoring_settings = ScoringSettings.model_construct()
     processor = Processor(MemoryStore(expire_after=1), PolicySet())
     ScoringStream(scoring, scoring_settings, processor, utc_now, open_recovery(scoring_settings, processor, utc_now))
+    erasure_publisher(scoring, scoring_settings)
     notification = _spec_broker()
     NotificationStream(notification, NotificationSettings.model_construct(), utc_now)
     documents = {}

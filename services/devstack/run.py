@@ -29,7 +29,7 @@ from services.devstack.topic_reader import open_reader
 from services.runtime.kafka_security import kafka_security_options
 from services.runtime.settings import ServiceSettings
 from services.runtime.standard_webhooks import decode_secret, signed_headers
-from services.runtime.topics import create_topics, topic_names
+from services.runtime.topics import create_topics, erasures_config, topic_names
 
 DEFAULT_PORTS = {"ingestion": 8080, "scoring": 8081, "notification": 8082}
 
@@ -81,7 +81,9 @@ def tail_instructions(kind: str, bootstrap: str, topic: str) -> list[str]:
 async def serve(bootstrap: str, kind: str, env: dict[str, str]) -> None:
     settings = ServiceSettings(kafka_bootstrap_servers=bootstrap)
     security = kafka_security_options(settings)
-    await create_topics(bootstrap, topic_names(settings), partitions=6, security=security)
+    await create_topics(
+        bootstrap, topic_names(settings), partitions=6, configs=erasures_config(settings), security=security
+    )
     processes = []
     for name in SERVICES:
         port_setting = SERVICES[name][1]

@@ -1,5 +1,6 @@
 """The notification service: routing, channels and cool-down wired to the alert stream, plus probes."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -18,6 +19,8 @@ from services.notification.settings import NotificationSettings
 from services.notification.stream import NotificationStream, retry_policy
 from services.runtime.broker import build_broker
 from services.runtime.clock import utc_now
+from services.runtime.erasure_feed import ErasureFeed
+from services.runtime.erasures import ErasedContacts
 from services.runtime.http_metrics import install_http_metrics
 from services.runtime.lifecycle import BrokerConnection
 from services.runtime.probes import probes_router
@@ -47,16 +50,29 @@ def create_app(settings: NotificationSettings) -> FastAPI:
         clock=utc_now,
     )
     broker = build_broker(settings, "notification")
-    NotificationStream(broker, settings, utc_now, notifier)
+    erased = ErasedContacts()
+    NotificationStream(broker, settings, utc_now, notifier, erased)
     connection = BrokerConnection(broker, diagnose=partial(kafka_refusal, settings))
+    feed = ErasureFeed(settings, erased, lambda erasure: store.forget_contact(erasure.contact_key))
+
+    async def connect_once_erasures_are_known() -> None:
+        """No alert is read before every erasure is known, so nobody is told about an erased contact."""
+        await feed.loaded.wait()
+        await connection.open()
 
     async def readiness() -> str | None:
+        if not feed.loaded.is_set():
+            return "erasures not read yet (outreach.erasures is read in full before any alert)"
         return await store.problem() or await connection.problem()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await connection.open()
+        await feed.open()
+        connecting = asyncio.create_task(connect_once_erasures_are_known())
         yield
+        connecting.cancel()
+        await asyncio.gather(connecting, return_exceptions=True)
+        await feed.close()
         await connection.close()
         await client.aclose()
         await store.close()

@@ -4,6 +4,7 @@ One JSON value per relationship, expiring after the retention. Every alert about
 Kafka partition and so from one consumer at a time, which is why a plain GET and SET are enough.
 """
 
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -37,6 +38,15 @@ class RedisCooldownStore:
     async def save(self, key: str, notices: PairNotices, now: datetime) -> None:
         try:
             await self.redis.set(KEY_PREFIX + key, notices.model_dump_json(), ex=self.retention)
+        except RedisError as exc:
+            raise CooldownStoreUnavailable(type(exc).__name__) from exc
+
+    async def forget_contact(self, contact_key: str) -> None:
+        pattern = KEY_PREFIX + re.sub(r"([*?\[\]\\])", r"\\\1", contact_key) + ":*"
+        try:
+            keys = [key async for key in self.redis.scan_iter(match=pattern, count=500)]
+            if keys:
+                await self.redis.delete(*keys)
         except RedisError as exc:
             raise CooldownStoreUnavailable(type(exc).__name__) from exc
 

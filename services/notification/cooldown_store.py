@@ -20,6 +20,10 @@ class CooldownStore(Protocol):
 
     async def save(self, key: str, notices: PairNotices, now: datetime) -> None: ...
 
+    async def forget_contact(self, contact_key: str) -> None:
+        """Drop every entry about the contact (an erasure): its pairs' and its team's."""
+        ...
+
     async def problem(self) -> str | None:
         """None when the store answers, else why not (for `/readyz`)."""
         ...
@@ -44,6 +48,9 @@ class MemoryCooldownStore:
         self._saves += 1
         if self._saves % 1000 == 0:
             self._entries = {k: v for k, v in self._entries.items() if v[1] > now}
+
+    async def forget_contact(self, contact_key: str) -> None:
+        self._entries = {key: entry for key, entry in self._entries.items() if not key.startswith(contact_key + ":")}
 
     async def problem(self) -> str | None:
         return None

@@ -15,6 +15,9 @@ DEAD_LETTERED = Counter(
     "Alerts put on the dead-letter topic after a channel's last attempt failed",
     ["channel"],
 )
+ERASED_ALERTS = Counter(
+    "rapport_notification_erased_alerts_total", "Alerts dropped because their contact was erased after they were scored"
+)
 DELIVERY_DURATION = Histogram(
     "rapport_notification_delivery_duration_seconds",
     "Time one delivery attempt took, successful or not (timeouts included)",

@@ -24,7 +24,7 @@ from services.notification.wording import Notice
 log = logging.getLogger("rapport_guard.notification")
 
 NOT_ROUTED = "none"
-"""The receipt's channel when the routing sends this kind of alert nowhere."""
+"""The receipt's channel when the routing sends this kind of alert nowhere, or when nobody is paged for it."""
 
 
 class Outbox(Protocol):
@@ -63,6 +63,9 @@ class Notifier:
         self.sleep = sleep
 
     async def notify(self, alert: Alert, outbox: Outbox) -> None:
+        if alert.historical:  # the pressure had ended before it was scored: on record, but not news
+            await outbox.receipt(self._receipt(alert, NOT_ROUTED, DeliveryOutcome.SUPPRESSED, 0), "historical")
+            return
         names = self.routing.channels_for(alert)
         if not names:
             await outbox.receipt(self._receipt(alert, NOT_ROUTED, DeliveryOutcome.SUPPRESSED, 0), "not_routed")

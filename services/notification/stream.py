@@ -20,10 +20,12 @@ from schemas import Alert, NotificationReceipt, contact_key
 from services.notification.channels.base import Channel
 from services.notification.channels.log import LogChannel
 from services.notification.cooldown_store import MemoryCooldownStore
+from services.notification.metrics import ERASED_ALERTS
 from services.notification.notifier import Notifier
 from services.notification.retries import RetryPolicy
 from services.notification.routing import Routing
 from services.notification.settings import NotificationSettings
+from services.runtime.erasures import ErasedContacts
 
 log = logging.getLogger("rapport_guard.notification")
 
@@ -56,9 +58,12 @@ class NotificationStream:
         settings: NotificationSettings,
         clock: Callable[[], datetime],
         notifier: Notifier | None = None,
+        erased: ErasedContacts | None = None,
     ) -> None:
         self.settings = settings
         self.notifier = notifier or log_only_notifier(settings, clock)
+        self.erased = ErasedContacts() if erased is None else erased
+        """Alerts about a contact erased after they were scored are dropped: nobody is told about them."""
         self.receipts = broker.publisher(
             settings.topic_notifications,
             schema=NotificationReceipt,
@@ -91,7 +96,12 @@ class NotificationStream:
                     record, {"dlq_error": "invalid_alert", "dlq_detail": str(exc.errors()[:3])}
                 )
             else:
-                await self.notifier.notify(alert, KafkaOutbox(self, record, alert))
+                if self.erased.forgets(
+                    contact_key(alert.tenant, alert.contact_id), alert.occurred_at, alert.emitted_at
+                ):
+                    ERASED_ALERTS.inc()
+                else:
+                    await self.notifier.notify(alert, KafkaOutbox(self, record, alert))
         except Exception:
             log.exception("alert at %s[%s]@%s not finished; it will be retried", *_position(record))
             await asyncio.sleep(self.settings.notify_kafka_retry_seconds)

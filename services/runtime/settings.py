@@ -49,6 +49,7 @@ class ServiceSettings(BaseSettings):
     topic_alerts: str = "outreach.alerts"
     topic_notifications: str = "outreach.notifications"
     topic_alerts_dlq: str = "outreach.alerts.dlq"
+    topic_erasures: str = "outreach.erasures"
     log_level: str = "INFO"
 
     @model_validator(mode="after")

@@ -22,7 +22,18 @@ def topic_names(settings: ServiceSettings) -> list[str]:
         settings.topic_alerts,
         settings.topic_notifications,
         settings.topic_alerts_dlq,
+        settings.topic_erasures,
     ]
+
+
+def erasures_config(settings: ServiceSettings) -> dict[str, dict[str, str]]:
+    """Erasures are compacted: the latest erasure of each contact is kept for as long as the topic exists,
+    whatever the broker's time retention."""
+    return {settings.topic_erasures: {"cleanup.policy": "compact"}}
+
+
+def topic_configs(settings: ServiceSettings, events_retention_days: float) -> dict[str, dict[str, str]]:
+    return {**events_retention(settings, events_retention_days), **erasures_config(settings)}
 
 
 def events_retention(settings: ServiceSettings, days: float) -> dict[str, dict[str, str]]:
@@ -79,7 +90,7 @@ def main() -> None:
             topic_names(settings),
             args.partitions,
             args.replication,
-            events_retention(settings, args.events_retention_days),
+            topic_configs(settings, args.events_retention_days),
             security=kafka_security_options(settings),
         )
     )

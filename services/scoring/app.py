@@ -1,47 +1,84 @@
 """The scoring service: the Kafka stream plus its HTTP face, over one state store and one policy."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 
 from fastapi import FastAPI
 
+from schemas import Erasure
 from services.runtime.broker import build_broker
 from services.runtime.clock import utc_now
+from services.runtime.erasure_feed import ErasureFeed
+from services.runtime.erasures import ErasedContacts
 from services.runtime.http_metrics import install_http_metrics
 from services.runtime.lifecycle import BrokerConnection
 from services.runtime.probes import probes_router
 from services.runtime.startup_checks import kafka_refusal
 from services.scoring.http.api import scoring_router
 from services.scoring.policy.file import load_policy
+from services.scoring.processing.erasure import ContactEraser
 from services.scoring.processing.processor import Processor
+from services.scoring.processing.sweep import Sweeper
 from services.scoring.recovery.factory import open_recovery
 from services.scoring.settings import ScoringSettings
 from services.scoring.state.factory import open_store
 from services.scoring.state.store import StoreUnavailable
 from services.scoring.stream.consumer import ScoringStream
+from services.scoring.stream.erasures import erasure_publisher
+from services.scoring.stream.sweep import SweepLoop
 
 
 def create_app(settings: ScoringSettings) -> FastAPI:
     policies = load_policy(settings.policy_file)
     store = open_store(settings)
     broker = build_broker(settings, "scoring")
-    processor = Processor(store, policies)
+    erased = ErasedContacts()
+    processor = Processor(store, policies, erased)
     recovery = open_recovery(settings, processor, utc_now)
     stream = ScoringStream(broker, settings, processor, utc_now, recovery)
     connection = BrokerConnection(broker, diagnose=partial(kafka_refusal, settings))
+    eraser = ContactEraser(store, erased, utc_now, erasure_publisher(broker, settings))
+
+    async def forget(erasure: Erasure) -> None:
+        async with recovery.exclusive:
+            await eraser.forget(erasure)
+
+    feed = ErasureFeed(settings, erased, forget)
+    sweep = SweepLoop(
+        broker,
+        settings,
+        Sweeper(store, policies),
+        recovery.exclusive,
+        clock=utc_now,
+        ready=lambda: recovery.problem() is None and connection.started.is_set(),
+    )
+
+    async def connect_once_erasures_are_known() -> None:
+        """Nothing is scored or restored before every erasure is known, so no erased contact comes back."""
+        await feed.loaded.wait()
+        await connection.open()
 
     async def readiness() -> str | None:
         try:
             await store.ping()
         except StoreUnavailable as exc:
             return f"state store unavailable: {exc}"
+        if not feed.loaded.is_set():
+            return "erasures not read yet (outreach.erasures is read in full before any event)"
         return recovery.problem() or stream.store_problem or await connection.problem()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await connection.open()
+        await feed.open()
+        connecting = asyncio.create_task(connect_once_erasures_are_known())
+        sweep.start()
         yield
+        await sweep.stop()
+        connecting.cancel()
+        await asyncio.gather(connecting, return_exceptions=True)
+        await feed.close()
         await connection.close()
         await store.close()
 
@@ -52,6 +89,8 @@ def create_app(settings: ScoringSettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(probes_router(readiness))
-    app.include_router(scoring_router(store, policies, settings.identity_key(), utc_now, recovery.exclusive))
+    app.include_router(
+        scoring_router(store, policies, settings.identity_key(), utc_now, recovery.exclusive, eraser=eraser)
+    )
     install_http_metrics(app, "scoring")
     return app

@@ -23,6 +23,13 @@ class ScoringSettings(ServiceSettings):
     scoring_group_id: str = "rapport-guard-scoring"
     scoring_batch_max_records: int = Field(default=500, ge=1)
     scoring_retry_seconds: float = Field(default=1.0, gt=0)
+    scoring_sweep_seconds: float = Field(
+        default=60,
+        ge=0,
+        le=3600,
+        description="How often levels that fell with the passing of time are announced (resolved, de-escalation);"
+        " 0 turns the sweep off.",
+    )
     scoring_clock_skew_seconds: float = Field(
         default=30,
         ge=0,

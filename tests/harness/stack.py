@@ -18,7 +18,7 @@ from services.devstack.processes import SERVICES, ServiceProcess
 from services.devstack.topic_reader import open_reader
 from services.runtime.settings import ServiceSettings
 from services.runtime.standard_webhooks import decode_secret, signed_headers
-from services.runtime.topics import create_topics, topic_names
+from services.runtime.topics import create_topics, erasures_config, topic_names
 
 
 @dataclass
@@ -50,7 +50,8 @@ def new_secret() -> str:
 def running_stack(
     bootstrap: str, log_dir: Path, names: tuple[str, ...] = tuple(SERVICES), **env: str
 ) -> Iterator[Stack]:
-    asyncio.run(create_topics(bootstrap, topic_names(ServiceSettings()), partitions=3))
+    settings = ServiceSettings()
+    asyncio.run(create_topics(bootstrap, topic_names(settings), partitions=3, configs=erasures_config(settings)))
     secret = new_secret()
     identity_key = secrets.token_hex(32)
     base_env = {

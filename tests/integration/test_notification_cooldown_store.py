@@ -76,3 +76,13 @@ async def test_an_unreachable_redis_is_reported_not_mistaken_for_no_history() ->
         assert (await store.problem() or "").startswith("cool-down store unavailable")
     finally:
         await store.close()
+
+
+async def test_an_erased_contact_leaves_no_entry_and_a_lookalike_keeps_its_own(store: CooldownStore) -> None:
+    for key in ("acme:c*1:team", "acme:c*1:sender:rep-1", "acme:c-1:team", "acme:c*10:team"):
+        await store.save(key, NOTICES, T0)
+    await store.forget_contact("acme:c*1")
+    kept = [await store.load(key) is not None for key in ("acme:c*1:team", "acme:c*1:sender:rep-1")]
+    assert kept == [False, False]
+    assert await store.load("acme:c-1:team") == NOTICES, "a glob character in an id matches only itself"
+    assert await store.load("acme:c*10:team") == NOTICES

@@ -17,12 +17,14 @@ from typing import Any
 
 from schemas import Channel, Level, Reason, Tier
 from services.scoring.engine.rapport import Rapport, rapport_at
-from services.scoring.engine.rules import NEVER, Breach, Situation, Subject, Timeline, timeline
+from services.scoring.engine.rules import FOREVER, NEVER, OPTED_OUT, Breach, Situation, Subject, Timeline, timeline
 from services.scoring.engine.touches import instant
 from services.scoring.policy.model import Policy
 from services.scoring.state.history import ContactState
 
 _MAX_STEPS = 1000
+BY_CHANNEL = (Channel.EMAIL, Channel.PHONE_WORK, Channel.PHONE_MOBILE)
+"""The channels scores and alerts quote a next welcome instant for, so "pause until" is true for calls too."""
 
 
 class Decision(StrEnum):
@@ -37,6 +39,8 @@ class Verdict:
     level: Level
     breaches: list[Breach]
     rapport: Rapport
+    at: int
+    """When the judged touch was (or would be) made."""
 
 
 @dataclass(frozen=True)
@@ -49,9 +53,14 @@ class Judgement:
     tier: Tier
     reasons: list[Reason]
     next_allowed_at: datetime | None
+    falls_at: int | None = None
+    """When this level falls if nothing happens: its worst touch leaves the cool-down (None at ok)."""
+    next_allowed_by_channel: dict[Channel, datetime | None] = dataclasses.field(default_factory=dict)
+    """The earliest welcome instant on each of `BY_CHANNEL` (None: not while the contact has opted out)."""
 
     def fields(self) -> dict[str, Any]:
         return {
+            "next_allowed_by_channel": self.next_allowed_by_channel,
             "level": self.level,
             "nuisance_score": self.nuisance_score,
             "rapport_score": self.rapport_score,
@@ -79,15 +88,29 @@ def level_for(score: float, policy: Policy) -> Level:
 
 
 def nuisance_score(breaches: list[Breach], rapport: Rapport, policy: Policy) -> float:
+    """Severity times overshoot, less rapport's headroom; a touch against an opt-out scores at least its floor,
+    whatever rapport was earned."""
     severity = policy.scoring.severity
-    raw = sum(float(getattr(severity, breach.rule.removeprefix("team_"))) * breach.overshoot for breach in breaches)
-    return round(max(0.0, min(100.0, raw - policy.scoring.headroom * rapport.score)), 1)
+    raw = sum(
+        float(getattr(severity, breach.rule.removeprefix("team_"))) * breach.overshoot
+        for breach in breaches
+        if breach.rule != OPTED_OUT
+    )
+    score = round(max(0.0, min(100.0, raw - policy.scoring.headroom * rapport.score)), 1)
+    floors = [_opt_out_floor(breach, policy) for breach in breaches if breach.rule == OPTED_OUT]
+    return max([score, *floors])
+
+
+def _opt_out_floor(breach: Breach, policy: Policy) -> float:
+    consent = policy.consent
+    level = consent.repeat_level if breach.observed >= consent.repeat_from else consent.level
+    return float(getattr(policy.scoring.levels, level.value))
 
 
 def verdict(situation: Situation) -> Verdict:
     breaches = situation.breaches()
     score = nuisance_score(breaches, situation.rapport, situation.policy)
-    return Verdict(score, level_for(score, situation.policy), breaches, situation.rapport)
+    return Verdict(score, level_for(score, situation.policy), breaches, situation.rapport, situation.subject.at)
 
 
 class ContactView:
@@ -108,7 +131,7 @@ class ContactView:
             pair = self.state.pairs.get(sender_id)
             touches = [] if pair is None else pair.touches
             first = None if pair is None else pair.first_engaged_at
-            self._pairs[sender_id] = timeline(((sender_id, t) for t in touches), self.policy, first)
+            self._pairs[sender_id] = timeline(((sender_id, t) for t in touches), self.policy, first, self.state.consent)
         return self._pairs[sender_id]
 
     def team(self) -> Timeline:
@@ -123,7 +146,10 @@ class ContactView:
             )
             firsts = [pair.first_engaged_at for pair in self.state.pairs.values() if pair.first_engaged_at is not None]
             self._team = timeline(
-                ((sender_id, touch) for _, _, sender_id, touch in merged), self.policy, min(firsts, default=None)
+                ((sender_id, touch) for _, _, sender_id, touch in merged),
+                self.policy,
+                min(firsts, default=None),
+                self.state.consent,
             )
         return self._team
 
@@ -213,6 +239,8 @@ class ContactView:
             if not breaches:
                 return moment
             moment = max(breach.release for breach in breaches)
+            if moment >= FOREVER:
+                return None
         return None
 
 
@@ -220,8 +248,9 @@ def _instant(at: int | None) -> datetime | None:
     return None if at is None else instant(at)
 
 
-def _judgement(worst: Verdict | None, rapport: Rapport, next_allowed: int | None) -> Judgement:
+def _judgement(worst: Verdict | None, rapport: Rapport, next_allowed: int | None, cool_down: int) -> Judgement:
     return Judgement(
+        falls_at=None if worst is None or worst.level is Level.OK else worst.at + cool_down,
         level=Level.OK if worst is None else worst.level,
         nuisance_score=0.0 if worst is None else worst.score,
         rapport_score=rapport.score,
@@ -238,12 +267,30 @@ def judge_pair(view: ContactView, sender_id: str, at: int, known: Level | None =
     """
     line = view.pair(sender_id)
     worst = view.settled(line, at, team=False, known=known)
-    next_allowed = view.next_allowed_at(sender_id, at, view.policy.gentlest_channel)
-    return _judgement(worst, view.rapport(line, at), next_allowed)
+    gentlest = view.policy.gentlest_channel
+    next_allowed = view.next_allowed_at(sender_id, at, gentlest)
+    judgement = _judgement(worst, view.rapport(line, at), next_allowed, view.policy.scoring.cool_down)
+    by_channel = {
+        channel: _instant(next_allowed if channel is gentlest else view.next_allowed_at(sender_id, at, channel))
+        for channel in BY_CHANNEL
+    }
+    return dataclasses.replace(judgement, next_allowed_by_channel=by_channel)
 
 
 def pair_level(view: ContactView, sender_id: str, at: int) -> Level:
+    return pair_settling(view, sender_id, at)[0]
+
+
+def pair_settling(view: ContactView, sender_id: str, at: int) -> tuple[Level, int | None]:
+    """The pair's level as of `at`, and when it falls if nothing happens."""
     worst = view.settled(view.pair(sender_id), at, team=False)
+    if worst is None or worst.level is Level.OK:
+        return Level.OK, None
+    return worst.level, worst.at + view.policy.scoring.cool_down
+
+
+def team_level(view: ContactView, at: int) -> Level:
+    worst = view.settled(view.team(), at, team=True)
     return Level.OK if worst is None else worst.level
 
 
@@ -254,7 +301,8 @@ def team_applies(state: ContactState, policy: Policy) -> bool:
 def judge_team(view: ContactView, at: int, next_allowed: datetime | None, known: Level | None = None) -> Judgement:
     """The team's level as of `at`; `next_allowed` is passed through from the triggering sender's judgement."""
     line = view.team()
-    judgement = _judgement(view.settled(line, at, team=True, known=known), view.rapport(line, at), None)
+    worst = view.settled(line, at, team=True, known=known)
+    judgement = _judgement(worst, view.rapport(line, at), None, view.policy.scoring.cool_down)
     return dataclasses.replace(judgement, next_allowed_at=next_allowed)
 
 

@@ -7,11 +7,12 @@ clock, every instant is a parameter in whole seconds.
 
 import bisect
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from schemas import Channel, Reason, Tier
+from schemas import Channel, Direction, Reason, Tier
+from services.scoring.engine.consent import ConsentMark, opt_out_in_force
 from services.scoring.engine.quiet_hours import is_quiet, local_time, quiet_ends
 from services.scoring.engine.rapport import Rapport, rapport_at
 from services.scoring.engine.touches import Engagement, Touch
@@ -19,6 +20,9 @@ from services.scoring.engine.wording import breach_sentence
 from services.scoring.policy.model import Limits, Policy, format_clock, format_duration
 
 NEVER = -(2**62)
+FOREVER = 2**62
+"""The release of a rule no waiting keeps: only the contact (an opt-in) lifts it."""
+OPTED_OUT = "opted_out"
 
 
 @dataclass(slots=True)
@@ -33,26 +37,47 @@ class Timeline:
     engagements: list[tuple[int, Engagement]]
     engaged_at: list[int]
     first_engaged_at: int | None
+    consent: Sequence[ConsentMark] = ()
+    out_opted: list[bool] = dataclasses.field(default_factory=list)
+    """out_opted[i]: the i-th outreach was made on a channel the contact had opted out of."""
 
 
-def timeline(touches: Iterable[tuple[str, Touch]], policy: Policy, first_engaged_at: int | None) -> Timeline:
-    """From (sender, touch) pairs in event-time order."""
+def timeline(
+    touches: Iterable[tuple[str, Touch]],
+    policy: Policy,
+    first_engaged_at: int | None,
+    consent: Sequence[ConsentMark] = (),
+) -> Timeline:
+    """From (sender, touch) pairs in event-time order.
+
+    An outbound, non-exempt touch on a channel the contact had opted out of is outreach whatever came of it: a
+    call the contact picked up to say stop again earns no rapport, and a bounce was still an attempt.
+    """
     weights = policy.weights
     out_at: list[int] = []
     cumulative = [0]
     channels: list[Channel] = []
     senders: list[str] = []
     engagements: list[tuple[int, Engagement]] = []
+    opted: list[bool] = []
     for sender_id, touch in touches:
         engagement = touch.engagement
-        if engagement is not None:
+        against = (
+            bool(consent)
+            and touch.direction is Direction.OUTBOUND
+            and not touch.exempt
+            and opt_out_in_force(consent, touch.channel, touch.at) is not None
+        )
+        if engagement is not None and not against:
             engagements.append((touch.at, engagement))
-        elif touch.counts:
+        elif touch.counts or against:
             out_at.append(touch.at)
             cumulative.append(cumulative[-1] + weights[touch.channel])
             channels.append(touch.channel)
             senders.append(sender_id)
-    return Timeline(out_at, cumulative, channels, senders, engagements, [at for at, _ in engagements], first_engaged_at)
+            opted.append(against)
+    engaged_at = [at for at, _ in engagements]
+    return Timeline(out_at, cumulative, channels, senders, engagements, engaged_at, first_engaged_at, consent, opted)
 
 
 @dataclass(slots=True)
@@ -114,6 +139,7 @@ class Situation:
         self.timezone = timezone
         self.team = team
         known = subject.at if as_of is None else min(as_of, subject.at)
+        self.known = known
         engaged = bisect.bisect_right(line.engaged_at, known)
         self.last_engaged = line.engaged_at[engaged - 1] if engaged else NEVER
         self.rapport: Rapport = rapport_at(line.engagements[:engaged], n, line.first_engaged_at, subject.at, policy)
@@ -135,6 +161,7 @@ class Situation:
             self._pursuit(found)
             escape = self._team_escape()
             return [_released_by(breach, escape) for breach in found]
+        self._opted_out(found)
         self._volume(found)
         self._streak(found)
         self._escalation(found)
@@ -142,6 +169,20 @@ class Situation:
         self._gap(found)
         self._quiet(found)
         return found
+
+    def _opted_out(self, found: list[Breach]) -> None:
+        """A touch on a channel the contact opted out of (as far as known when it is made); observed is how many
+        such touches this one makes since the opt-out. No waiting lifts it: only an opt-in."""
+        line = self.line
+        if not line.consent:
+            return
+        mark = opt_out_in_force(line.consent, self.subject.channel, self.known)
+        if mark is None:
+            return
+        first = bisect.bisect_left(line.out_at, mark.at, 0, self.n)
+        count = sum(line.out_opted[first : self.n]) + 1
+        detail = f"{'' if mark.channel is None else mark.channel.value}|{self.subject.channel.value}"
+        found.append(Breach(OPTED_OUT, count, 0, None, 1.0, FOREVER, self.rapport.tier, detail))
 
     def _breach(
         self,

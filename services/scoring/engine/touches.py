@@ -10,6 +10,7 @@ from enum import StrEnum
 from functools import cache
 
 from schemas import Channel, Direction, Kind, Outcome, OutreachEvent
+from services.scoring.engine.consent import ConsentMark
 from services.scoring.policy.model import Policy
 
 
@@ -115,3 +116,10 @@ def touch_from_event(event: OutreachEvent, policy: Policy) -> Touch:
         outcome=event.outcome,
         exempt=event.category is not None and event.category.lower() in policy.exempt_categories,
     )
+
+
+def mark_from_event(event: OutreachEvent) -> ConsentMark:
+    if not event.kind.is_consent:
+        raise ValueError(f"a {event.kind.value} event is a touch, not consent")
+    key = event_key(event.source, event.event_id)
+    return ConsentMark(seconds(event.occurred_at), key, event.channel, event.kind is Kind.OPT_OUT)

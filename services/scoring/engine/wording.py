@@ -64,7 +64,17 @@ _SENTENCES: dict[str, Callable[[str, str, str, str, str], str]] = {
         f"{who} should get at least {spoken_duration(float(least) * 86400)} between touches"
     ),
     "quiet_hours": lambda _, __, ___, who, detail: _quiet(detail, who),
+    "opted_out": lambda seen, _, __, ___, detail: _opted_out(seen, detail),
 }
+
+
+def _opted_out(seen: str, detail: str) -> str:
+    asked, channel = detail.split("|")
+    scope = f"by {_CHANNELS[Channel(asked)]}" if asked else "at all"
+    count = "1 touch" if seen == "1" else f"{seen} touches"
+    return (
+        f"the contact asked not to be contacted {scope}; {count} since then, this one by {_CHANNELS[Channel(channel)]}"
+    )
 
 
 def breach_sentence(rule: str, observed: float, limit: float, *, window: int | None, tier: Tier, detail: str) -> str:

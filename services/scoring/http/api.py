@@ -14,11 +14,13 @@ from pydantic import BaseModel, Field, field_validator
 from schemas import Channel, Level, Reason, Tier, contact_key
 from schemas.common import Identifier, UtcDatetime
 from services.identity.parties import Contact, Sender, contact_id, sender_id
+from services.runtime.erasures import ErasedContacts
 from services.scoring.engine.judge import ContactView, Decision, check, judge_pair, judge_team, team_applies
 from services.scoring.engine.touches import instant, seconds
 from services.scoring.metrics import CHECKS
 from services.scoring.policy.file import PolicySet
 from services.scoring.policy.model import known_timezone
+from services.scoring.processing.erasure import ContactEraser, ErasureNotRecorded
 from services.scoring.state.history import ContactState
 from services.scoring.state.store import StateStore, StoreUnavailable
 
@@ -80,7 +82,11 @@ def scoring_router(
     identity_key: bytes,
     clock: Clock,
     state_lock: AbstractAsyncContextManager[None],
+    *,
+    eraser: ContactEraser | None = None,
 ) -> APIRouter:
+    """`eraser` records erasures on Kafka; without one (tests of one process) an erase is local only."""
+    contacts = eraser or ContactEraser(store, ErasedContacts(), clock, publish=None)
     router = APIRouter(prefix="/v1", tags=["scoring"])
 
     @router.post(
@@ -135,16 +141,24 @@ def scoring_router(
     @router.delete(
         "/contacts/{tenant}/{contact_id}",
         status_code=204,
-        responses={404: {"model": Problem, "description": "Nothing is kept about this contact"}, **STORE_DOWN},
-        summary="Erase everything kept about a contact (right to be forgotten)",
+        responses={
+            404: {"model": Problem, "description": "Nothing is kept about this contact"},
+            503: {"model": Problem, "description": "The state store or Kafka cannot be reached; nothing was erased"},
+        },
+        summary="Erase everything kept about a contact (right to be forgotten), in every service",
+        description="Answered once the erasure is recorded on the compacted topic `outreach.erasures`, which every "
+        "service honours: scoring replicas drop the state and refuse the contact's late or replayed events, "
+        "notification forgets its cool-down and drops alerts scored before the erase.",
     )
     async def erase_contact(
         tenant: str = Path(pattern=r"^[^\s:]+$"), contact_id: str = Path(pattern=r"^[^\s:]+$")
     ) -> Response:
         async with state_lock:
             try:
-                erased = await store.delete(contact_key(tenant, contact_id))
+                erased = await contacts.erase(tenant, contact_id)
             except StoreUnavailable as exc:
+                raise HTTPException(503, str(exc)) from None
+            except ErasureNotRecorded as exc:
                 raise HTTPException(503, str(exc)) from None
         if not erased:
             raise HTTPException(404, "nothing is kept about this contact")

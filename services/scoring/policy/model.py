@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
 from pydantic_core import PydanticCustomError
 
-from schemas import Channel, Tier
+from schemas import Channel, Level, Tier
 
 _DURATION = re.compile(r"^\s*(?:(\d+)\s*w)?\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*(?:(\d+)\s*s)?\s*$")
 _UNIT_SECONDS = (7 * 86400, 86400, 3600, 60, 1)
@@ -141,6 +141,21 @@ class Levels(_Strict):
     stalking: Points = 75
 
 
+class Consent(_Strict):
+    """What an outbound touch on a channel the contact opted out of is, at least (exempt categories stay exempt)."""
+
+    level: Level = Field(default=Level.NUISANCE, description="the least level of such a touch")
+    repeat_level: Level = Field(default=Level.STALKING, description="the least level from the `repeat_from`-th on")
+    repeat_from: int = Field(default=2, ge=1, description="touches since the opt-out that make a repeat")
+
+    @field_validator("level", "repeat_level")
+    @classmethod
+    def _at_least_nuisance(cls, level: Level) -> Level:
+        if level.rank < Level.NUISANCE.rank:
+            raise ValueError("must be nuisance or stalking: the contact asked not to be contacted")
+        return level
+
+
 class Scoring(_Strict):
     severity: Severity = Severity()
     overshoot_cap: float = Field(default=3.0, ge=1, le=10)
@@ -247,6 +262,7 @@ class Policy(_Strict):
     rapport: Rapport = Rapport()
     team: Team = Team()
     history: History = History()
+    consent: Consent = Consent()
 
     @field_validator("exempt_categories")
     @classmethod
@@ -311,6 +327,8 @@ class Policy(_Strict):
             return [("tiers", f"must define every tier, missing {', '.join(missing)}")]
         problems += _ascending("scoring.levels", self.scoring.levels.model_dump(), strict=True)
         problems += _ascending("rapport.tiers", self.rapport.tiers.model_dump(), strict=True)
+        if self.consent.repeat_level.rank < self.consent.level.rank:
+            problems.append(("consent.repeat_level", f"must be at least consent.level ({self.consent.level.value})"))
         heaviest = max(self.weights.values())
         longest = self.rules.unanswered_window
         for tier, previous in zip(TIER_ORDER, (None, *TIER_ORDER), strict=False):

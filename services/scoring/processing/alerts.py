@@ -1,19 +1,43 @@
 """When a level change is worth an alert, and the alert that says so."""
 
 from datetime import datetime
+from enum import StrEnum
 
-from schemas import Alert, AlertLevel, Level, OutreachEvent, Scope
+from schemas import Alert, AlertLevel, Level, OutreachEvent, Reason, Scope
 from services.scoring.engine.judge import Judgement
+from services.scoring.engine.wording import spoken_duration
+from services.scoring.policy.model import format_duration
 from services.scoring.processing.output_ids import alert_id
 
 
+class Fall(StrEnum):
+    """Why a level fell: the rule name of the first reason of a `resolved` or de-escalation alert."""
+
+    ENGAGED = "engaged"
+    CONSENT_GIVEN = "consent_given"
+    COOL_DOWN_PASSED = "cool_down_passed"
+
+
 def announcement(previous: Level, current: Level) -> AlertLevel | None:
-    """A rise is announced, and so is the way back to ok; a fall that stops short of ok is not."""
-    if current.rank > previous.rank:
-        return AlertLevel(current.value)
-    if current is Level.OK and previous is not Level.OK:
+    """Every change is announced: a rise, the way back to ok (`resolved`), and a fall that stops short of ok (a
+    de-escalation, with the lower level), so a reader's view is never worse than the truth."""
+    if current is previous:
+        return None
+    if current is Level.OK:
         return AlertLevel.RESOLVED
-    return None
+    return AlertLevel(current.value)
+
+
+def fall_reason(fall: Fall, previous: Level, cool_down: int) -> Reason:
+    if fall is Fall.ENGAGED:
+        message = "the contact engaged (a reply, an answered call or a meeting), which clears the pressure at once"
+        return Reason(rule=fall.value, message=message, observed=1, limit=0)
+    if fall is Fall.CONSENT_GIVEN:
+        message = "the contact gave consent again, so touches after their opt-out no longer count as unwanted"
+        return Reason(rule=fall.value, message=message, observed=1, limit=0)
+    days = cool_down / 86400
+    message = f"nothing as bad as {previous.value} for the whole cool-down of {spoken_duration(cool_down)}"
+    return Reason(rule=fall.value, message=message, observed=days, limit=days, window=format_duration(cool_down))
 
 
 def build_alert(
@@ -24,8 +48,13 @@ def build_alert(
     previous: Level,
     judgement: Judgement,
     emitted_at: datetime,
+    sender_id: str | None = None,
+    fall: Reason | None = None,
 ) -> Alert:
-    sender_id = event.sender_id if scope is Scope.PAIR else None
+    """`sender_id` names the pair when it is not the event's own sender (a consent event re-judges every pair);
+    `fall` says why the level fell, and leads the reasons of a fall."""
+    sender_id = (sender_id or event.sender_id) if scope is Scope.PAIR else None
+    reasons = judgement.reasons if fall is None else [fall, *judgement.reasons]
     return Alert(
         alert_id=alert_id(event, scope, sender_id, level),
         tenant=event.tenant,
@@ -37,5 +66,10 @@ def build_alert(
         occurred_at=event.occurred_at,
         emitted_at=emitted_at,
         **judgement.fields()
-        | {"level": level, "next_allowed_at": None if level is AlertLevel.RESOLVED else judgement.next_allowed_at},
+        | {
+            "level": level,
+            "reasons": reasons,
+            "next_allowed_at": None if level is AlertLevel.RESOLVED else judgement.next_allowed_at,
+            "next_allowed_by_channel": {} if level is AlertLevel.RESOLVED else judgement.next_allowed_by_channel,
+        },
     )

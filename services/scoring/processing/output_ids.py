@@ -10,6 +10,14 @@ def alert_id(event: OutreachEvent, scope: Scope, sender_id: str | None, level: A
     return _named(f"{event.tenant}:{event.contact_id}:{sender_id}:{scope}:{event.source}:{event.event_id}:{level}")
 
 
+def swept_alert_id(
+    tenant: str, contact_id: str, sender_id: str | None, scope: Scope, *, due_at: int, level: AlertLevel
+) -> str:
+    """A fall found by the wall-clock sweep: named by the instant it fell, so a sweep run again after a crash (the
+    state not yet saved) yields the same id."""
+    return _named(f"{tenant}:{contact_id}:{sender_id}:{scope}:sweep:{due_at}:{level}")
+
+
 def score_id(event: OutreachEvent) -> str:
     """One score per event; carried in the score's `score_id` header."""
     return _named(f"{event.tenant}:{event.contact_id}:{event.source}:{event.event_id}")

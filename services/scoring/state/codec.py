@@ -5,6 +5,11 @@ direction, kind, outcome and exemption. Layout, little-endian:
 
     contact: version u8 · team level u8 · timezone (u16 length + UTF-8) · timezone time i32 · policy u32 · pairs u16
     pair:    sender (u16 length + UTF-8) · level u8 · flags u8 · [floor i32 + u64] · [first engaged i32] · touches u8
+    then (version 2 on): consent marks u8 · each mark: time i32 · event key u64 · code u8 (channel, or 7 for every
+    channel; +8 for an opt-out) · team due i32 (0: none); a pair's flags say whether its due time i32 follows
+    its first engagement
+
+Version 1 states (before consent) are still read, as states without marks; every state is written as version 2.
 """
 
 import logging
@@ -12,15 +17,20 @@ import struct
 from functools import cache
 
 from schemas import Channel, Direction, Kind, Level, Outcome
+from services.scoring.engine.consent import ConsentMark
 from services.scoring.engine.touches import Described, Touch, describe
 from services.scoring.state.history import ContactState, PairHistory
 
-VERSION = 1
+VERSION = 2
+READABLE = (1, 2)
 EPOCH = 1_577_836_800  # 2020-01-01T00:00:00Z
 EARLIEST = EPOCH - 2**31 + 1
 LATEST = EPOCH + 2**31 - 1
 
 _TOUCH = struct.Struct("<iQH")
+_MARK = struct.Struct("<iQB")
+_EVERY_CHANNEL = 7
+_OPT_OUT = 8
 _FLOOR = struct.Struct("<iQ")
 _I32 = struct.Struct("<i")
 _U16 = struct.Struct("<H")
@@ -32,6 +42,7 @@ _OUTCOMES: list[Outcome | None] = [None, *Outcome]
 _LEVELS = list(Level)
 _HAS_FLOOR = 1
 _HAS_FIRST = 2
+_HAS_DUE = 4
 
 log = logging.getLogger("rapport_guard.scoring")
 
@@ -76,15 +87,34 @@ def encode(state: ContactState) -> bytes:
         _U16.pack(len(state.pairs)),
     ]
     for sender_id, pair in sorted(state.pairs.items()):
-        flags = (_HAS_FLOOR if pair.floor is not None else 0) | (_HAS_FIRST if pair.first_engaged_at is not None else 0)
+        flags = (
+            (_HAS_FLOOR if pair.floor is not None else 0)
+            | (_HAS_FIRST if pair.first_engaged_at is not None else 0)
+            | (_HAS_DUE if pair.due_at is not None else 0)
+        )
         parts += (_text(sender_id), bytes((_LEVELS.index(pair.alerted), flags)))
         if pair.floor is not None:
             parts.append(_FLOOR.pack(pair.floor[0] - EPOCH, pair.floor[1]))
         if pair.first_engaged_at is not None:
             parts.append(_I32.pack(pair.first_engaged_at - EPOCH))
+        if pair.due_at is not None:
+            parts.append(_I32.pack(pair.due_at - EPOCH))
         parts.append(bytes((len(pair.touches),)))
         parts += (_TOUCH.pack(touch.at - EPOCH, touch.key, _code(touch)) for touch in pair.touches)
+    parts.append(bytes((len(state.consent),)))
+    parts += (_MARK.pack(mark.at - EPOCH, mark.key, _mark_code(mark)) for mark in state.consent)
+    parts.append(_I32.pack(0 if state.team_due_at is None else state.team_due_at - EPOCH))
     return b"".join(parts)
+
+
+def _mark_code(mark: ConsentMark) -> int:
+    channel = _EVERY_CHANNEL if mark.channel is None else _CHANNELS.index(mark.channel)
+    return channel | (_OPT_OUT if mark.opt_out else 0)
+
+
+def _mark(at: int, key: int, code: int) -> ConsentMark:
+    channel = None if code & 7 == _EVERY_CHANNEL else _CHANNELS[code & 7]
+    return ConsentMark(at + EPOCH, key, channel, bool(code & _OPT_OUT))
 
 
 def decode(blob: bytes) -> ContactState:
@@ -107,8 +137,9 @@ def restore(blob: bytes | None) -> ContactState:
 
 
 def _decode(view: memoryview) -> ContactState:
-    if view[0] != VERSION:
-        raise CorruptState(f"state format {view[0]} is not {VERSION}")
+    version = view[0]
+    if version not in READABLE:
+        raise CorruptState(f"state format {version} is not one of {READABLE}")
     state = ContactState(team_alerted=_LEVELS[view[1]])
     (size,) = _U16.unpack_from(view, 2)
     state.timezone = bytes(view[4 : 4 + size]).decode() or None
@@ -131,6 +162,9 @@ def _decode(view: memoryview) -> ContactState:
         if flags & _HAS_FIRST:
             pair.first_engaged_at = _I32.unpack_from(view, offset)[0] + EPOCH
             offset += 4
+        if flags & _HAS_DUE:
+            pair.due_at = _I32.unpack_from(view, offset)[0] + EPOCH
+            offset += 4
         touches = view[offset]
         offset += 1
         end = offset + touches * _TOUCH.size
@@ -139,4 +173,11 @@ def _decode(view: memoryview) -> ContactState:
         ]
         offset = end
         state.pairs[sender_id] = pair
+    if version >= 2:
+        marks = view[offset]
+        offset += 1
+        end = offset + marks * _MARK.size
+        state.consent = [_mark(*fields) for fields in _MARK.iter_unpack(view[offset:end])]
+        (team_due,) = _I32.unpack_from(view, end)
+        state.team_due_at = None if team_due == 0 else team_due + EPOCH
     return state

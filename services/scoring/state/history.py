@@ -9,6 +9,7 @@ import bisect
 from dataclasses import dataclass, field
 
 from schemas import Level
+from services.scoring.engine.consent import ConsentMark
 from services.scoring.engine.touches import Touch
 from services.scoring.policy.model import Policy
 
@@ -24,6 +25,8 @@ class PairHistory:
     first_engaged_at: int | None = None
     """The contact's first engagement ever seen, kept when the touch itself has aged out (relationship age);
     the earliest is idempotent and order-free, so even an engagement too old to place still counts here."""
+    due_at: int | None = None
+    """When the announced level falls by itself if nothing happens (its worst touch leaves the cool-down)."""
 
     @property
     def last_at(self) -> int:
@@ -32,7 +35,8 @@ class PairHistory:
 
 @dataclass
 class ContactState:
-    """Everything kept under one contact key (`tenant:contact_id`): a history per sender, the team's level."""
+    """Everything kept under one contact key (`tenant:contact_id`): a history per sender, the team's level, and
+    the contact's opt-outs and opt-ins (which concern every sender of the tenant)."""
 
     pairs: dict[str, PairHistory] = field(default_factory=dict)
     team_alerted: Level = Level.OK
@@ -40,19 +44,45 @@ class ContactState:
     timezone_at: int = 0
     policy_mark: int = 0
     """Fingerprint of the policy the announced levels were judged under."""
+    consent: list[ConsentMark] = field(default_factory=list)
+    """Opt-outs and opt-ins, oldest first; kept beyond the horizon (an opt-out does not wear off)."""
+    team_due_at: int | None = None
+    """When the team's announced level falls by itself if nothing happens."""
+
+    @property
+    def next_due(self) -> int | None:
+        """The earliest instant at which an announced level falls by wall clock alone: when to sweep it."""
+        dues = [pair.due_at for pair in self.pairs.values() if pair.due_at is not None]
+        if self.team_due_at is not None:
+            dues.append(self.team_due_at)
+        return min(dues, default=None)
+
+    @property
+    def empty(self) -> bool:
+        """Nothing worth storing: no touches and no word from the contact on consent."""
+        return not self.pairs and not self.consent
 
     def copy(self) -> "ContactState":
         """A copy that placing and judging can change without touching this one (touches are shared: immutable)."""
         pairs = {
-            sender_id: PairHistory(list(pair.touches), pair.alerted, pair.floor, pair.first_engaged_at)
+            sender_id: PairHistory(list(pair.touches), pair.alerted, pair.floor, pair.first_engaged_at, pair.due_at)
             for sender_id, pair in self.pairs.items()
         }
-        return ContactState(pairs, self.team_alerted, self.timezone, self.timezone_at, self.policy_mark)
+        return ContactState(
+            pairs,
+            self.team_alerted,
+            self.timezone,
+            self.timezone_at,
+            self.policy_mark,
+            list(self.consent),
+            self.team_due_at,
+        )
 
     def revert_to(self, earlier: "ContactState") -> None:
         """Become `earlier` again, in place: the batch holds this object."""
         self.pairs, self.team_alerted = earlier.pairs, earlier.team_alerted
         self.timezone, self.timezone_at, self.policy_mark = earlier.timezone, earlier.timezone_at, earlier.policy_mark
+        self.consent, self.team_due_at = earlier.consent, earlier.team_due_at
 
     @property
     def latest_at(self) -> int | None:
@@ -80,6 +110,46 @@ class Placement:
     """Placing it made the pair forget its oldest touch (bounded size)."""
     forgot_in_contact: bool
     """Placing it moved the horizon past touches of any pair, or forgot a sender."""
+
+
+def forget_until(state: ContactState, cutoff: int) -> None:
+    """Drop every touch and consent mark at or before `cutoff` (an erasure): only what came after it remains.
+    Idempotent, so an erasure handed over again (a restart, another replica) changes nothing more."""
+    for sender_id in list(state.pairs):
+        pair = state.pairs[sender_id]
+        pair.touches = [touch for touch in pair.touches if touch.at > cutoff]
+        if not pair.touches:
+            del state.pairs[sender_id]
+            continue
+        if pair.first_engaged_at is not None and pair.first_engaged_at <= cutoff:
+            engaged = [touch.at for touch in pair.touches if touch.engagement is not None]
+            pair.first_engaged_at = min(engaged, default=None)
+    state.consent = [mark for mark in state.consent if mark.at > cutoff]
+    if state.timezone_at <= cutoff:
+        state.timezone, state.timezone_at = None, 0
+    if not state.pairs:
+        state.team_alerted, state.team_due_at = Level.OK, None
+
+
+MAX_CONSENT_MARKS = 32
+"""Consent marks kept per contact; the oldest go first (a contact rarely changes their mind that often)."""
+
+
+def note_consent(state: ContactState, mark: ConsentMark) -> bool:
+    """Insert an opt-out or opt-in by event time; False when it was seen before, or when the list is full and the
+    mark is older than all of it (it would be the first one forgotten)."""
+    if any(kept.key == mark.key for kept in state.consent):
+        return False
+    position = bisect.bisect_right(state.consent, mark.order, key=_mark_order)
+    if position == 0 and len(state.consent) >= MAX_CONSENT_MARKS:
+        return False
+    state.consent.insert(position, mark)
+    del state.consent[:-MAX_CONSENT_MARKS]
+    return True
+
+
+def _mark_order(mark: ConsentMark) -> tuple[int, int]:
+    return mark.order
 
 
 def place(state: ContactState, sender_id: str, touch: Touch, policy: Policy) -> Placement | None:

@@ -16,6 +16,7 @@ class MemoryStore:
         self.expire_after = expire_after
         self.clock = clock
         self._entries: dict[str, tuple[float, bytes]] = {}
+        self._due: dict[str, int] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -28,11 +29,19 @@ class MemoryStore:
         deadline = self.clock() + self.expire_after
         for key, state in states.items():
             self._entries.pop(key, None)
-            if state.pairs:
+            self._due.pop(key, None)
+            if not state.empty:
                 self._entries[key] = (deadline, encode(state))
+                if (due := state.next_due) is not None:
+                    self._due[key] = due
         self._expire()
 
+    async def due(self, now: int, limit: int) -> list[str]:
+        self._expire()
+        return [key for key, due in sorted(self._due.items(), key=lambda item: item[1]) if due <= now][:limit]
+
     async def delete(self, contact_key: str) -> bool:
+        self._due.pop(contact_key, None)
         return self._entries.pop(contact_key, None) is not None
 
     async def ping(self) -> None:
@@ -48,3 +57,4 @@ class MemoryStore:
             if self._entries[oldest][0] > now:
                 return
             del self._entries[oldest]
+            self._due.pop(oldest, None)

@@ -36,6 +36,9 @@ class MeteredStore:
     async def delete(self, contact_key: str) -> bool:
         return await self._timed("delete", self.store.delete(contact_key))
 
+    async def due(self, now: int, limit: int) -> list[str]:
+        return await self._timed("due", self.store.due(now, limit))
+
     async def ping(self) -> None:
         await self.store.ping()
 

@@ -17,6 +17,8 @@ from services.scoring.state.history import ContactState
 from services.scoring.state.store import StoreUnavailable
 
 KEY_PREFIX = "rg:contact:"
+DUE_KEY = "rg:due"
+"""Sorted set: contact key → when its earliest announced level falls by wall clock (the sweep's work list)."""
 
 
 class RedisStore:
@@ -40,10 +42,15 @@ class RedisStore:
     async def save_many(self, states: Mapping[str, ContactState]) -> None:
         pipeline = self.client.pipeline(transaction=False)
         for key, state in states.items():
-            if state.pairs:
+            due = None if state.empty else state.next_due
+            if not state.empty:
                 pipeline.set(self.key(key), encode(state), ex=self.expire_after)
             else:
                 pipeline.delete(self.key(key))
+            if due is None:
+                pipeline.zrem(DUE_KEY, key)
+            else:
+                pipeline.zadd(DUE_KEY, {key: due})
         try:
             await pipeline.execute()
         except RedisError as exc:
@@ -51,9 +58,18 @@ class RedisStore:
 
     async def delete(self, contact_key: str) -> bool:
         try:
+            await self.client.zrem(DUE_KEY, contact_key)
             return bool(await self.client.delete(self.key(contact_key)))
         except RedisError as exc:
             raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
+
+    async def due(self, now: int, limit: int) -> list[str]:
+        """From one sorted set of contact keys by due time; a key whose state expired is swept to nothing."""
+        try:
+            keys = await self.client.zrangebyscore(DUE_KEY, "-inf", now, start=0, num=limit)
+        except RedisError as exc:
+            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
+        return [key.decode() if isinstance(key, bytes) else str(key) for key in keys]
 
     async def ping(self) -> None:
         try:

@@ -46,6 +46,7 @@ def cloudevents_headers(alert: Alert) -> dict[str, str]:
         "ce_source": "rapport-guard/scoring",
         "ce_time": alert.emitted_at.isoformat().replace("+00:00", "Z"),
         "ce_subject": f"{alert.tenant}:{alert.contact_id}",
+        "ce_historical": "true" if alert.historical else "false",
     }
 
 
@@ -206,6 +207,7 @@ class ScoringStream:
         metrics.EVENTS.labels(result="duplicate").inc(outputs.duplicates)
         metrics.EVENTS.labels(result="scored").inc(len(outputs.scored))
         metrics.EVENTS.labels(result="consent").inc(outputs.consent)
+        metrics.EVENTS.labels(result="erased").inc(outputs.erased)
         occurred = metrics.EVENT_DELAY.labels(since="occurred")
         received = metrics.EVENT_DELAY.labels(since="received")
         levels: Counter[str] = Counter()

@@ -133,3 +133,16 @@ async def test_a_non_retryable_refusal_goes_straight_to_the_dead_letter_topic() 
     await notifier({"crm": crm}, Clock()).notify(make_alert(AlertLevel.WATCH), outbox)
     assert outbox.outcomes() == [("crm", "dead_lettered", 1)]
     assert outbox.dead_letters == [("crm", 1, "receiver answered HTTP 401")]
+
+
+async def test_a_historical_alert_pages_nobody_and_says_why() -> None:
+    crm = ScriptedChannel("crm")
+    outbox = RecordingOutbox()
+    service = notifier({"crm": crm}, Clock())
+    await service.notify(make_alert(AlertLevel.STALKING).model_copy(update={"historical": True}), outbox)
+    assert crm.attempts == []
+    assert [(r.channel, r.outcome.value, reason) for r, reason in outbox.receipts] == [
+        ("none", "suppressed", "historical")
+    ]
+    await service.notify(make_alert(AlertLevel.WATCH), RecordingOutbox())
+    assert len(crm.delivered) == 1, "a historical alert opens no cool-down window"

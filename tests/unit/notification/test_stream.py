@@ -9,13 +9,15 @@ from aiokafka.errors import KafkaTimeoutError
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from schemas import AlertLevel, NotificationReceipt
+from schemas import AlertLevel, Erasure, NotificationReceipt
+from services.notification.cooldown import PairNotices
 from services.notification.cooldown_store import MemoryCooldownStore
 from services.notification.notifier import Notifier
 from services.notification.retries import RetryPolicy
 from services.notification.routing import Routing
 from services.notification.settings import NotificationSettings
 from services.notification.stream import NotificationStream
+from services.runtime.erasures import ErasedContacts
 from tests.harness.alerts import T0, make_alert
 from tests.unit.notification.fakes import ScriptedChannel, retryable
 
@@ -149,3 +151,40 @@ async def test_an_alert_is_rewound_not_committed_when_kafka_refuses_its_receipt(
     message = FakeMessage(make_alert().model_dump_json().encode())
     await stream.on_alert(message)  # type: ignore[arg-type]
     assert message.settled == ["nack"]
+
+
+async def test_alerts_scored_before_their_contact_was_erased_reach_nobody() -> None:
+    broker = KafkaBroker()
+    erased = ErasedContacts()
+    erased.note(Erasure(tenant="acme", contact_id="c-1", erased_at=T0 + timedelta(minutes=5)))
+    channel = ScriptedChannel("log", kind="log")
+    notifier = Notifier(
+        Routing.model_validate({"routes": {"default": {"watch": ["log"]}}}),
+        {"log": channel},
+        store=MemoryCooldownStore(timedelta(days=1)),
+        cooldown=timedelta(hours=24),
+        retry=RetryPolicy(max_attempts=1, initial_seconds=1, max_seconds=1, attempt_timeout_seconds=1),
+        clock=lambda: T0,
+        sleep=no_pause,
+    )
+    NotificationStream(broker, SETTINGS, lambda: T0, notifier, erased)
+    async with TestKafkaBroker(broker) as test_broker:
+        for contact in ("c-1", "c-2"):
+            alert = make_alert(AlertLevel.WATCH, contact=contact, at=T0)
+            await test_broker.publish(
+                alert.model_dump_json().encode(), SETTINGS.topic_alerts, key=b"acme:" + contact.encode()
+            )
+    assert [notice.alert.contact_id for notice in channel.delivered] == ["c-2"]
+
+
+async def test_the_memory_cool_down_forgets_every_entry_of_an_erased_contact() -> None:
+    store = MemoryCooldownStore(timedelta(days=1))
+    notices = PairNotices(window_started_at=T0, peak=AlertLevel.WATCH, open=True)
+    for key in ("acme:c-1:team", "acme:c-1:sender:rep-1", "acme:c-10:team"):
+        await store.save(key, notices, T0)
+    await store.forget_contact("acme:c-1")
+    assert [await store.load(key) is None for key in ("acme:c-1:team", "acme:c-1:sender:rep-1", "acme:c-10:team")] == [
+        True,
+        True,
+        False,
+    ]

@@ -3,9 +3,9 @@
 from datetime import UTC, datetime, timedelta
 
 from schemas import Direction, OutreachEvent
-from services.scoring.engine.touches import seconds, touch_from_event
+from services.scoring.engine.touches import mark_from_event, seconds, touch_from_event
 from services.scoring.policy.model import Policy
-from services.scoring.state.history import ContactState, place
+from services.scoring.state.history import ContactState, note_consent, place
 from tests.harness.events import event
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -26,6 +26,9 @@ def state_of(events: list[OutreachEvent], policy: Policy | None = None) -> Conta
     policy = policy or Policy()
     state = ContactState()
     for item in events:
+        if item.kind.is_consent:
+            note_consent(state, mark_from_event(item))
+            continue
         state.note_timezone(item.contact_timezone, seconds(item.occurred_at))
         place(state, item.sender_id, touch_from_event(item, policy), policy)
     return state

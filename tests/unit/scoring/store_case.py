@@ -88,3 +88,16 @@ class StoreCase:
 
     async def test_ping_answers_when_the_store_is_there(self, store: StateStore) -> None:
         await store.ping()
+
+    async def test_contacts_whose_levels_fall_by_now_are_listed_due_earliest_first(self, store: StateStore) -> None:
+        later, sooner, calm = contact(), contact(), contact()
+        later.pairs["rep-1"].due_at = 1_790_900_000
+        sooner.team_due_at = 1_790_800_000
+        await store.save_many({"acme:later": later, "acme:sooner": sooner, "acme:calm": calm})
+        assert await store.due(1_790_850_000, 10) == ["acme:sooner"]
+        assert await store.due(1_791_000_000, 10) == ["acme:sooner", "acme:later"]
+        assert await store.due(1_791_000_000, 1) == ["acme:sooner"]
+        sooner.team_due_at = None
+        await store.save_many({"acme:sooner": sooner})
+        await store.delete("acme:later")
+        assert await store.due(1_791_000_000, 10) == []

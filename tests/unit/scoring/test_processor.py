@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from schemas import AlertLevel, Direction, Kind, Level, OutreachEvent, Scope
+from schemas import AlertLevel, Channel, Direction, Kind, Level, OutreachEvent, Scope
 from services.scoring.engine.judge import ContactView, Judgement, judge_pair
 from services.scoring.engine.touches import seconds
 from services.scoring.policy.file import PolicySet
@@ -77,6 +77,7 @@ async def test_a_reply_after_the_cool_down_resolves_the_alert() -> None:
         Level.WATCH,
         None,
     )
+    assert resolved.reasons[0].rule == "engaged"
 
 
 async def test_a_calm_touch_inside_the_cool_down_keeps_the_level() -> None:
@@ -92,6 +93,21 @@ async def test_a_pause_longer_than_the_cool_down_resolves_on_the_next_touch() ->
     await deliver(scorer, emails(3, 2 * DAY))
     [later] = await deliver(scorer, [event("later", T0 + 70 * DAY)])
     assert [a.level for a in later.alerts] == [AlertLevel.RESOLVED]
+    assert [r.rule for r in later.alerts[0].reasons] == ["cool_down_passed"]
+    assert "for the whole cool-down of 7 days" in later.alerts[0].reasons[0].message
+
+
+async def test_a_fall_that_stops_short_of_ok_is_announced_as_a_de_escalation() -> None:
+    """Five e-mails in one day after a reply reach stalking; one more a week and a half later is only watched."""
+    burst = [event(f"x{n}", T0 + DAY + n * timedelta(hours=3)) for n in range(5)]
+    [outputs] = await deliver(processor(), [reply("r", T0), *burst, event("later", T0 + 10 * DAY)])
+    assert [(a.previous_level, a.level) for a in outputs.alerts][-2:] == [
+        (Level.NUISANCE, AlertLevel.STALKING),
+        (Level.STALKING, AlertLevel.WATCH),
+    ]
+    fall = outputs.alerts[-1]
+    assert [r.rule for r in fall.reasons] == ["cool_down_passed", "unanswered_streak"]
+    assert fall.next_allowed_at is not None
 
 
 async def test_the_team_rule_alerts_for_the_team_with_no_sender() -> None:
@@ -127,15 +143,16 @@ async def test_state_is_bounded_per_pair() -> None:
     assert (again.scored, again.duplicates) == ([], 50), "forgotten touches are still recognised as seen"
 
 
-async def test_an_opt_out_is_not_engagement_and_earns_the_sender_no_room() -> None:
+async def test_an_opt_out_is_not_engagement_and_makes_the_next_touch_a_nuisance() -> None:
     pursuit = emails(4, 2 * DAY)
     opt_out = event("stop", pursuit[2].occurred_at + DAY, channel=None, direction=Direction.INBOUND, kind=Kind.OPT_OUT)
     [plain] = await deliver(processor(), pursuit)
     [with_stop] = await deliver(processor(), [*pursuit[:3], opt_out, pursuit[3]])
     assert with_stop.consent == 1
     assert [s.event_id for s in with_stop.scores] == [e.event_id for e in pursuit]
-    assert [s.level for s in with_stop.scores] == [s.level for s in plain.scores]
-    assert with_stop.scores[-1].level is not Level.OK
+    assert [s.level for s in with_stop.scores[:3]] == [s.level for s in plain.scores[:3]]
+    assert with_stop.scores[-1].level is Level.NUISANCE
+    assert with_stop.scores[-1].reasons[0].rule == "opted_out"
 
 
 async def test_an_event_whose_judging_fails_leaves_the_state_as_it_was_evictions_included(
@@ -164,3 +181,21 @@ async def test_an_event_whose_judging_fails_leaves_the_state_as_it_was_evictions
     await deliver(never_saw_it, [*pursuit[:4], colleague])
     key = pursuit[0].contact_key
     assert await scorer.store.load_many([key]) == await never_saw_it.store.load_many([key])
+
+
+async def test_scores_and_alerts_say_when_each_channel_is_welcome_again() -> None:
+    [outputs] = await deliver(processor(), emails(3, 2 * DAY))
+    score, alert = outputs.scores[-1], outputs.alerts[-1]
+    for judged in (score, alert):
+        assert set(judged.next_allowed_by_channel) == {Channel.EMAIL, Channel.PHONE_WORK, Channel.PHONE_MOBILE}
+        assert judged.next_allowed_by_channel[Channel.EMAIL] == judged.next_allowed_at, "e-mail is the gentlest"
+        assert all(instant is not None for instant in judged.next_allowed_by_channel.values())
+
+
+async def test_after_a_stop_on_the_cell_phone_only_the_cell_phone_is_never_welcome() -> None:
+    stop = event("stop", T0, channel=Channel.PHONE_MOBILE, direction=Direction.INBOUND, kind=Kind.OPT_OUT)
+    [outputs] = await deliver(processor(), [stop, event("mail", T0 + DAY)])
+    by_channel = outputs.scores[0].next_allowed_by_channel
+    assert by_channel[Channel.PHONE_MOBILE] is None
+    assert by_channel[Channel.EMAIL] is not None
+    assert by_channel[Channel.PHONE_WORK] is not None

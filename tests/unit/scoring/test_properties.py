@@ -6,8 +6,8 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from schemas import Channel, Direction, Kind, Outcome, OutreachEvent, Source
-from services.scoring.engine.judge import ContactView, verdict
+from schemas import Channel, Direction, Kind, Level, Outcome, OutreachEvent, Source
+from services.scoring.engine.judge import ContactView, pair_level, verdict
 from services.scoring.engine.touches import instant, seconds
 from services.scoring.policy.file import PolicySet
 from services.scoring.policy.model import Policy
@@ -165,3 +165,81 @@ def test_rapport_only_ever_loosens_limits(
     assert later is not None
     assert sooner is not None
     assert sooner <= later
+
+
+@st.composite
+def histories_with_consent(draw: st.DrawFn) -> list[OutreachEvent]:
+    """Touches on distinct minutes, with opt-outs and opt-ins (per channel or for all) half a minute off them."""
+    minutes = draw(st.lists(st.integers(0, 40 * 24 * 60), min_size=1, max_size=30, unique=True))
+    events = []
+    for n, minute in enumerate(minutes):
+        is_consent = draw(st.integers(0, 4)) == 0
+        channel = draw(st.sampled_from([None, *Channel] if is_consent else list(Channel)))
+        if is_consent:
+            kind = draw(st.sampled_from([Kind.OPT_OUT, Kind.OPT_OUT, Kind.OPT_IN]))
+            direction = Direction.INBOUND
+        else:
+            kind = draw(st.sampled_from([kind for kind in Kind if not kind.is_consent]))
+            direction = draw(st.sampled_from([Direction.OUTBOUND] * 3 + [Direction.INBOUND]))
+        events.append(
+            OutreachEvent(
+                event_id=f"e-{n}",
+                tenant="acme",
+                source=Source.GENERIC,
+                occurred_at=T0 + timedelta(minutes=minute, seconds=30 if is_consent else 0),
+                received_at=T0 + timedelta(days=41),
+                sender_id=f"rep-{draw(st.integers(0, 2))}",
+                contact_id="c-1",
+                channel=channel,
+                direction=direction,
+                kind=kind,
+                outcome=None if is_consent else draw(st.sampled_from([None, None, *Outcome])),
+                category=None if is_consent else draw(st.sampled_from([None, None, None, "transactional"])),
+            )
+        )
+    return events
+
+
+def opted_out_by(consent: list[OutreachEvent], touch: OutreachEvent) -> bool:
+    """The reference answer: the latest consent event before the touch that names its channel, or every channel."""
+    before = [
+        item
+        for item in consent
+        if item.occurred_at < touch.occurred_at and (item.channel is None or item.channel is touch.channel)
+    ]
+    return bool(before) and max(before, key=lambda item: item.occurred_at).kind is Kind.OPT_OUT
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(history=histories_with_consent(), seed=st.integers(0, 2**32))
+def test_no_outbound_touch_after_an_opt_out_is_ever_below_nuisance(history: list[OutreachEvent], seed: int) -> None:
+    """Whatever the order and batching of delivery, a touch scored once its channel's opt-out is known is at
+    least a nuisance: rapport, exemptions elsewhere, replies or an answered call do not soften it."""
+    rng = random.Random(seed)
+    delivery = list(history)
+    rng.shuffle(delivery)
+    processor = Processor(MemoryStore(expire_after=10**9), PolicySet())
+    known: list[OutreachEvent] = []
+    judged: list[tuple[OutreachEvent, Level]] = []
+
+    async def run() -> None:
+        for batch in in_batches(delivery, rng):
+            outputs, states = await processor.process(batch, instant(seconds(T0)))
+            await processor.save(states)
+            by_id = {score.event_id: score.level for score in outputs.scores}
+            for item in batch:
+                if item.kind.is_consent:
+                    known.append(item)
+                elif item.event_id in by_id and item.direction is Direction.OUTBOUND and item.category is None:
+                    judged.append((item, by_id[item.event_id]))
+                    if opted_out_by(known, item):
+                        assert by_id[item.event_id].rank >= Level.NUISANCE.rank, item
+
+    import asyncio
+
+    asyncio.run(run())
+    state = asyncio.run(processor.store.load_many(["acme:c-1"]))["acme:c-1"]
+    view = ContactView(state, POLICY)
+    for item, _ in judged:
+        if opted_out_by([event for event in history if event.kind.is_consent], item):
+            assert pair_level(view, item.sender_id, seconds(item.occurred_at)).rank >= Level.NUISANCE.rank

@@ -1,0 +1,115 @@
+"""The wall-clock sweep: announced levels that fall with the passing of time, not only on the next event.
+
+Each state carries when each announced level falls by itself (its worst touch leaves the cool-down); the store
+keeps those instants in an index. The sweep takes the contacts due by now, judges each due pair (and the team)
+as of now, and announces the fall: `resolved` back to ok, or a de-escalation, with the reason `cool_down_passed`.
+Ids are named by the instant the level fell, so a sweep repeated after a crash yields the same ids; the state
+(with the next due instant) is saved only after the alerts are on Kafka, so a crash loses nothing.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from schemas import Alert, AlertLevel, Level, Scope
+from services.scoring.engine.judge import ContactView, Judgement, judge_pair, judge_team
+from services.scoring.engine.touches import instant, seconds
+from services.scoring.policy.file import PolicySet
+from services.scoring.processing.alerts import Fall, announcement, fall_reason
+from services.scoring.processing.output_ids import swept_alert_id
+from services.scoring.state.history import ContactState
+from services.scoring.state.store import StateStore
+
+
+@dataclass
+class Swept:
+    alerts: list[Alert] = field(default_factory=list)
+    states: dict[str, ContactState] = field(default_factory=dict)
+
+
+class Sweeper:
+    def __init__(self, store: StateStore, policies: PolicySet, batch: int = 500) -> None:
+        self.store = store
+        self.policies = policies
+        self.batch = batch
+
+    async def sweep(self, now: datetime) -> Swept:
+        """The falls due by `now` among up to `batch` contacts, and the states to save once they are published."""
+        at = seconds(now)
+        keys = await self.store.due(at, self.batch)
+        swept = Swept()
+        for key, state in (await self.store.load_many(keys) if keys else {}).items():
+            tenant, contact_id = key.split(":", 1)
+            self._sweep_contact(tenant, contact_id, state, now, swept)
+            swept.states[key] = state
+        return swept
+
+    def _sweep_contact(self, tenant: str, contact_id: str, state: ContactState, now: datetime, swept: Swept) -> None:
+        at = seconds(now)
+        view = ContactView(state, self.policies.for_tenant(tenant))
+        cool_down = view.policy.scoring.cool_down
+        for sender_id, pair in state.pairs.items():
+            if pair.due_at is None or pair.due_at > at:
+                continue
+            current = judge_pair(view, sender_id, max(at, pair.last_at))
+            swept.alerts += _falls(
+                tenant,
+                contact_id,
+                sender_id,
+                previous=pair.alerted,
+                due_at=pair.due_at,
+                current=current,
+                now=now,
+                cool_down=cool_down,
+            )
+            pair.alerted, pair.due_at = current.level, current.falls_at
+        if state.team_due_at is not None and state.team_due_at <= at:
+            team = judge_team(view, max(at, state.latest_at or at), None)
+            swept.alerts += _falls(
+                tenant,
+                contact_id,
+                None,
+                previous=state.team_alerted,
+                due_at=state.team_due_at,
+                current=team,
+                now=now,
+                cool_down=cool_down,
+            )
+            state.team_alerted, state.team_due_at = team.level, team.falls_at
+
+
+def _falls(
+    tenant: str,
+    contact_id: str,
+    sender_id: str | None,
+    *,
+    previous: Level,
+    due_at: int,
+    current: Judgement,
+    now: datetime,
+    cool_down: int,
+) -> list[Alert]:
+    level = announcement(previous, current.level)
+    if level is None or current.level.rank > previous.rank:
+        return []
+    scope = Scope.TEAM if sender_id is None else Scope.PAIR
+    reasons = [fall_reason(Fall.COOL_DOWN_PASSED, previous, cool_down), *current.reasons]
+    return [
+        Alert(
+            alert_id=swept_alert_id(tenant, contact_id, sender_id, scope, due_at=due_at, level=level),
+            tenant=tenant,
+            contact_id=contact_id,
+            sender_id=sender_id,
+            scope=scope,
+            level=level,
+            previous_level=previous,
+            nuisance_score=current.nuisance_score,
+            rapport_score=current.rapport_score,
+            tier=current.tier,
+            reasons=reasons,
+            next_allowed_at=None if level is AlertLevel.RESOLVED else current.next_allowed_at,
+            next_allowed_by_channel={} if level is AlertLevel.RESOLVED else current.next_allowed_by_channel,
+            event_id=f"sweep:{due_at}",
+            occurred_at=instant(due_at),
+            emitted_at=now,
+        )
+    ]
