@@ -7,11 +7,15 @@ from functools import partial
 
 from fastapi import FastAPI
 
+from services.runtime.api_keys import ApiKeysFileError
+from services.runtime.api_keys_file import ApiKeysFile, reload_on_sighup
 from services.runtime.broker import build_broker, kafka_client_options
 from services.runtime.clock import utc_now
+from services.runtime.http_auth import ApiAuth
 from services.runtime.http_metrics import install_http_metrics
 from services.runtime.lifecycle import BrokerConnection
 from services.runtime.probes import probes_router
+from services.runtime.rate_limit import TokenBuckets
 from services.runtime.startup_checks import kafka_refusal
 from services.scoring.http.api import scoring_router
 from services.scoring.policy.file import load_policy
@@ -25,8 +29,19 @@ from services.scoring.state.store import StoreUnavailable
 from services.scoring.stream.consumer import ScoringStream
 
 
+def api_keys(settings: ScoringSettings) -> ApiKeysFile:
+    """The keys file is required: a scoring API open to anyone on the network could read and erase any tenant."""
+    if settings.api_keys_file is None:
+        raise ApiKeysFileError(
+            "API_KEYS_FILE: not set; the scoring API needs a keys file (see docs/operations.md, API keys)"
+        )
+    return ApiKeysFile(settings.api_keys_file)
+
+
 def create_app(settings: ScoringSettings) -> FastAPI:
     policies = load_policy(settings.policy_file)
+    keys = api_keys(settings)
+    auth = ApiAuth(keys.current, TokenBuckets(settings.check_rate_limit_per_second, settings.check_rate_limit_burst))
     store = open_store(settings)
     broker = build_broker(settings, "scoring")
     state_lock = asyncio.Lock()
@@ -64,7 +79,9 @@ def create_app(settings: ScoringSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await connection.open()
+        forget_sighup = reload_on_sighup(keys)
         yield
+        forget_sighup()
         await connection.close()
         await store.close()
 
@@ -75,6 +92,6 @@ def create_app(settings: ScoringSettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(probes_router(readiness))
-    app.include_router(scoring_router(store, policies, settings.identity_key(), utc_now, state_lock))
+    app.include_router(scoring_router(store, policies, settings.identity_key(), utc_now, state_lock, auth=auth))
     install_http_metrics(app, "scoring")
     return app

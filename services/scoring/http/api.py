@@ -6,14 +6,16 @@ The check judges with exactly the functions the stream uses, against the same st
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Response
 from pydantic import BaseModel, Field, field_validator
 
 from schemas import Channel, Level, Reason, Tier, contact_key
 from schemas.common import Identifier, UtcDatetime
 from services.identity.parties import Contact, Sender, contact_id, sender_id
+from services.runtime.api_keys import ApiKey, Scope
+from services.runtime.http_auth import ApiAuth, auth_responses, refuse_tenant
 from services.scoring.engine.judge import ContactView, Decision, check, judge_pair, judge_team, team_applies
 from services.scoring.engine.touches import instant, seconds
 from services.scoring.metrics import CHECKS
@@ -75,17 +77,26 @@ STORE_DOWN: dict[int | str, dict[str, Any]] = {
 
 
 def scoring_router(
-    store: StateStore, policies: PolicySet, identity_key: bytes, clock: Clock, state_lock: asyncio.Lock
+    store: StateStore,
+    policies: PolicySet,
+    identity_key: bytes,
+    clock: Clock,
+    state_lock: asyncio.Lock,
+    *,
+    auth: ApiAuth,
 ) -> APIRouter:
+    """Every route needs an API key with its scope (`check`, `read`, `erase`) for the tenant it names."""
     router = APIRouter(prefix="/v1", tags=["scoring"])
+    checker = auth.require(Scope.CHECK, rate_limited=True)
 
     @router.post(
         "/check",
         response_model=CheckResponse,
-        responses=STORE_DOWN,
+        responses={**STORE_DOWN, **auth_responses(rate_limited=True)},
         summary="Would this touch be welcome? allow | warn | block, with reasons and the next welcome time",
     )
-    async def check_touch(request: CheckRequest) -> CheckResponse:
+    async def check_touch(request: CheckRequest, caller: Annotated[ApiKey, Depends(checker)]) -> CheckResponse:
+        refuse_tenant(caller, request.tenant)
         sender = sender_id(request.sender, identity_key)
         contact = contact_id(request.contact, identity_key)
         state = await _loaded(store, contact_key(request.tenant, contact))
@@ -100,7 +111,12 @@ def scoring_router(
     @router.get(
         "/pairs/{tenant}/{sender_id}/{contact_id}",
         response_model=PairSummary,
-        responses={404: {"model": Problem, "description": "Nothing is kept about this pair"}, **STORE_DOWN},
+        responses={
+            404: {"model": Problem, "description": "Nothing is kept about this pair"},
+            **STORE_DOWN,
+            **auth_responses(),
+        },
+        dependencies=[Depends(auth.require(Scope.READ))],
         summary="A relationship as of now: level, rapport, reasons, next welcome time",
     )
     async def pair_summary(
@@ -131,7 +147,12 @@ def scoring_router(
     @router.delete(
         "/contacts/{tenant}/{contact_id}",
         status_code=204,
-        responses={404: {"model": Problem, "description": "Nothing is kept about this contact"}, **STORE_DOWN},
+        responses={
+            404: {"model": Problem, "description": "Nothing is kept about this contact"},
+            **STORE_DOWN,
+            **auth_responses(),
+        },
+        dependencies=[Depends(auth.require(Scope.ERASE))],
         summary="Erase everything kept about a contact (right to be forgotten)",
     )
     async def erase_contact(
