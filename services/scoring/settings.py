@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from services.runtime.settings import ServiceSettings
 
@@ -37,6 +37,11 @@ class ScoringSettings(ServiceSettings):
         le=3600,
         description="Most that ingestion's and scoring's clocks may differ; widens the replay guard's look back.",
     )
+
+    @field_validator("api_keys_file", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
 
     def identity_key(self) -> bytes:
         return self.identity_hmac_key.get_secret_value().encode()
