@@ -6,10 +6,11 @@ Logs name the key's `name`, never the key.
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Response
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
@@ -86,6 +87,23 @@ class ApiAuth:
             return key
 
         return authorised
+
+    def key_first_route(self) -> type[APIRoute]:
+        """A route class that looks at the key before the body is read or validated: without a valid key no
+        request reaches the JSON parser, and every such request gets the same 401 whatever its body."""
+        auth = self
+
+        class KeyFirstRoute(APIRoute):
+            def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+                handler = super().get_route_handler()
+
+                async def key_first(request: Request) -> Response:
+                    auth.authenticated(await bearer(request))
+                    return await handler(request)
+
+                return key_first
+
+        return KeyFirstRoute
 
     def authenticated(self, credentials: HTTPAuthorizationCredentials | None) -> ApiKey:
         if credentials is None:

@@ -86,7 +86,7 @@ def scoring_router(
     auth: ApiAuth,
 ) -> APIRouter:
     """Every route needs an API key with its scope (`check`, `read`, `erase`) for the tenant it names."""
-    router = APIRouter(prefix="/v1", tags=["scoring"])
+    router = APIRouter(prefix="/v1", tags=["scoring"], route_class=auth.key_first_route())
     checker = auth.require(Scope.CHECK, rate_limited=True)
 
     @router.post(
