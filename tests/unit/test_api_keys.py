@@ -117,3 +117,15 @@ def test_the_log_names_keys_but_never_shows_them(tmp_path: Path, caplog: pytest.
     assert "ops (*), acme-app (acme)" in caplog.text
     assert OPS.key not in caplog.text
     assert ACME.key not in caplog.text
+
+
+def test_the_compose_demo_keys_file_admits_the_documented_demo_key() -> None:
+    root = Path(__file__).resolve().parents[2]
+    compose = yaml.safe_load((root / "docker-compose.yml").read_text())["services"]["scoring"]
+    assert compose["environment"]["API_KEYS_FILE"] == "/app/deploy/api-keys/demo.yaml"
+    assert "./deploy/api-keys:/app/deploy/api-keys:ro" in compose["volumes"]
+    ring = load_key_ring(root / "deploy" / "api-keys" / "demo.yaml")
+    operator = ring.find("rg_demo_compose_not_for_production")
+    assert operator is not None
+    assert operator.tenant == "*"
+    assert "rg_demo_compose_not_for_production" in (root / "README.md").read_text()
