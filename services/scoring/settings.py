@@ -25,9 +25,12 @@ class ScoringSettings(ServiceSettings):
         description="YAML list of {name, tenant, scopes, hash}: who may call the API. Required; reloaded on change.",
     )
     check_rate_limit_per_second: float = Field(
-        default=100.0, gt=0, description="Checks per second allowed to one API key (token bucket refill)."
+        default=5_000.0,
+        gt=0,
+        description="Checks per second allowed to one API key (token bucket refill); a cap on a runaway client, "
+        "above what one replica serves (make bench drives one key at full speed).",
     )
-    check_rate_limit_burst: int = Field(default=1_000, ge=1, description="Checks one API key may make at once.")
+    check_rate_limit_burst: int = Field(default=10_000, ge=1, description="Checks one API key may make at once.")
     scoring_group_id: str = "rapport-guard-scoring"
     scoring_batch_max_records: int = Field(default=500, ge=1)
     scoring_retry_seconds: float = Field(default=1.0, gt=0)

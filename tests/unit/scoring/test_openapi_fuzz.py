@@ -6,11 +6,13 @@ the handlers, and none gets a server error.
 """
 
 import asyncio
+from typing import Any
 
 import pytest
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
+from requests.structures import CaseInsensitiveDict
 
 from services.runtime.http_auth import ApiAuth
 from services.scoring.http.api import scoring_router
@@ -40,7 +42,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 @schema.parametrize()
 @EXAMPLES
-def test_without_a_key_every_operation_answers_401(case: schemathesis.Case) -> None:
+def test_without_a_key_every_operation_answers_401(case: schemathesis.Case[Any]) -> None:
     response = case.call()
     if case.method.upper() != case.operation.method.upper():
         assert response.status_code == 405, "a method the path does not serve"
@@ -52,8 +54,8 @@ def test_without_a_key_every_operation_answers_401(case: schemathesis.Case) -> N
 
 @schema.parametrize()
 @EXAMPLES
-def test_with_an_operators_key_no_generated_request_gets_a_server_error(case: schemathesis.Case) -> None:
-    case.headers = {**(case.headers or {}), **OPERATOR.headers}
+def test_with_an_operators_key_no_generated_request_gets_a_server_error(case: schemathesis.Case[Any]) -> None:
+    case.headers = CaseInsensitiveDict({**dict(case.headers or {}), **OPERATOR.headers})
     response = case.call()
     assert response.status_code < 500, response.text
     assert response.status_code != 401, response.text
