@@ -21,6 +21,7 @@ from services.devstack.alert_feed import print_alerts
 from services.devstack.apache_kafka import ApacheKafka, kafka_version
 from services.devstack.broker_address import RUN_DIR, forget_broker, record_broker
 from services.devstack.broker_choice import chosen_impl
+from services.devstack.demo_keys import DemoKey, banner, prepare_demo_key
 from services.devstack.embedded_broker import EmbeddedBroker
 from services.devstack.processes import SERVICES, ServiceProcess
 from services.devstack.story import mentorship, pursuit
@@ -78,7 +79,7 @@ def tail_instructions(kind: str, bootstrap: str, topic: str) -> list[str]:
     return lines
 
 
-async def serve(bootstrap: str, kind: str, env: dict[str, str]) -> None:
+async def serve(bootstrap: str, kind: str, env: dict[str, str], demo_key: DemoKey) -> None:
     settings = ServiceSettings(kafka_bootstrap_servers=bootstrap)
     security = kafka_security_options(settings)
     await create_topics(
@@ -109,6 +110,8 @@ async def serve(bootstrap: str, kind: str, env: dict[str, str]) -> None:
             for line in tail_instructions(kind, bootstrap, settings.topic_alerts):
                 say(line)
             say("Serving. Webhooks: POST " + processes[0].url + "/v1/webhooks/generic. Ctrl-C stops everything.")
+            for line in banner(demo_key, next(p.url for p in processes if p.name == "scoring")):
+                say(line)
             await stop.wait()
             await printer
         finally:
@@ -132,6 +135,8 @@ def start_broker(kind: str) -> EmbeddedBroker | ApacheKafka:
 def main() -> None:
     env = demo_environment()
     RUN_DIR.mkdir(exist_ok=True)
+    demo_key = prepare_demo_key(RUN_DIR)
+    env["API_KEYS_FILE"] = str(demo_key.keys_file.resolve())
     broker: EmbeddedBroker | ApacheKafka | None = None
     try:
         started = time.monotonic()
@@ -150,7 +155,7 @@ def main() -> None:
         if broker is not None:
             say(f"  started in {time.monotonic() - started:.1f} s")
         record_broker(bootstrap)
-        asyncio.run(serve(bootstrap, kind, env))
+        asyncio.run(serve(bootstrap, kind, env, demo_key))
     except KeyboardInterrupt:
         say("interrupted.")
     finally:

@@ -26,13 +26,13 @@ from services.ingestion.metrics import WEBHOOKS_RECEIVED, WEBHOOKS_REJECTED
 from services.ingestion.openapi import RESPONSES, SOAP_RESPONSES, document_bodies, request_parameters
 from services.ingestion.pipeline import Answer, Intake, Refusal
 from services.ingestion.publisher import MAX_BATCH_BYTES, EventSink, KafkaEventSink
-from services.ingestion.rate_limit import TenantRateLimiter
 from services.ingestion.results import Problem, result_body
 from services.ingestion.settings import IngestionSettings
 from services.runtime.broker import build_broker
 from services.runtime.http_metrics import install_http_metrics
 from services.runtime.lifecycle import BrokerConnection
 from services.runtime.probes import ReadinessCheck, probes_router
+from services.runtime.rate_limit import TokenBuckets
 from services.runtime.standard_webhooks import SignatureError, verify
 from services.runtime.startup_checks import kafka_refusal
 
@@ -63,7 +63,7 @@ def build_app(
     intake = Intake(
         sink,
         dedupe or MemoryDedupe(settings.dedupe_ttl_seconds, settings.dedupe_max_keys),
-        TenantRateLimiter(settings.tenant_rate_limit_per_second, settings.tenant_rate_limit_burst),
+        TokenBuckets(settings.tenant_rate_limit_per_second, settings.tenant_rate_limit_burst),
     )
     readers = Readers(settings)
     enrich = enrichment or build_enrichment(settings)

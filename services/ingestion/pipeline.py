@@ -15,8 +15,8 @@ from services.ingestion.dedupe import DedupeStore, dedupe_key
 from services.ingestion.items import Item
 from services.ingestion.metrics import EVENTS, EVENTS_PUBLISHED, PUBLISH_DURATION
 from services.ingestion.publisher import BrokerUnavailable, EventSink
-from services.ingestion.rate_limit import TenantRateLimiter
 from services.ingestion.results import BatchResult, ItemResult, ItemStatus, batch_result
+from services.runtime.rate_limit import TokenBuckets
 
 log = logging.getLogger("rapport_guard.ingestion")
 
@@ -43,7 +43,7 @@ class Intake:
         self,
         sink: EventSink,
         dedupe: DedupeStore,
-        limiter: TenantRateLimiter,
+        limiter: TokenBuckets,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.sink = sink

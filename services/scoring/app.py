@@ -8,13 +8,17 @@ from functools import partial
 from fastapi import FastAPI
 
 from schemas import Erasure
+from services.runtime.api_keys import ApiKeysFileError
+from services.runtime.api_keys_file import ApiKeysFile, reload_on_sighup
 from services.runtime.broker import build_broker
 from services.runtime.clock import utc_now
 from services.runtime.erasure_feed import ErasureFeed
 from services.runtime.erasures import ErasedContacts
+from services.runtime.http_auth import ApiAuth
 from services.runtime.http_metrics import install_http_metrics
 from services.runtime.lifecycle import BrokerConnection
 from services.runtime.probes import probes_router
+from services.runtime.rate_limit import TokenBuckets
 from services.runtime.startup_checks import kafka_refusal
 from services.scoring.http.api import scoring_router
 from services.scoring.policy.file import load_policy
@@ -30,8 +34,19 @@ from services.scoring.stream.erasures import erasure_publisher
 from services.scoring.stream.sweep import SweepLoop
 
 
+def api_keys(settings: ScoringSettings) -> ApiKeysFile:
+    """The keys file is required: a scoring API open to anyone on the network could read and erase any tenant."""
+    if settings.api_keys_file is None:
+        raise ApiKeysFileError(
+            "API_KEYS_FILE: not set; the scoring API needs a keys file (see docs/operations.md, API keys)"
+        )
+    return ApiKeysFile(settings.api_keys_file)
+
+
 def create_app(settings: ScoringSettings) -> FastAPI:
     policies = load_policy(settings.policy_file)
+    keys = api_keys(settings)
+    auth = ApiAuth(keys.current, TokenBuckets(settings.check_rate_limit_per_second, settings.check_rate_limit_burst))
     store = open_store(settings)
     broker = build_broker(settings, "scoring")
     erased = ErasedContacts()
@@ -73,8 +88,10 @@ def create_app(settings: ScoringSettings) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await feed.open()
         connecting = asyncio.create_task(connect_once_erasures_are_known())
+        forget_sighup = reload_on_sighup(keys)
         sweep.start()
         yield
+        forget_sighup()
         await sweep.stop()
         connecting.cancel()
         await asyncio.gather(connecting, return_exceptions=True)
@@ -90,7 +107,7 @@ def create_app(settings: ScoringSettings) -> FastAPI:
     )
     app.include_router(probes_router(readiness))
     app.include_router(
-        scoring_router(store, policies, settings.identity_key(), utc_now, recovery.exclusive, eraser=eraser)
+        scoring_router(store, policies, settings.identity_key(), utc_now, recovery.exclusive, auth=auth, eraser=eraser)
     )
     install_http_metrics(app, "scoring")
     return app

@@ -5,6 +5,7 @@ import sys
 
 import uvicorn
 
+from services.runtime.api_keys import ApiKeysFileError
 from services.runtime.logs import configure_logging
 from services.runtime.startup_checks import refuse_to_start_without_access
 from services.scoring.app import create_app
@@ -25,7 +26,7 @@ def main() -> None:
     refuse_to_start_without_access(settings, {"STATE_STORE_URL": settings.state_store_url})
     try:
         app = create_app(settings)
-    except PolicyFileError as exc:
+    except (PolicyFileError, ApiKeysFileError) as exc:
         sys.stderr.write(f"{exc}\n")
         raise SystemExit(2) from None
     tune_garbage_collection()

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from services.runtime.settings import ServiceSettings
 
@@ -20,6 +20,17 @@ class ScoringSettings(ServiceSettings):
         min_length=16,
         description="The ingestion's key, so a check names people by e-mail or phone exactly as webhooks do.",
     )
+    api_keys_file: Path | None = Field(
+        default=None,
+        description="YAML list of {name, tenant, scopes, hash}: who may call the API. Required; reloaded on change.",
+    )
+    check_rate_limit_per_second: float = Field(
+        default=5_000.0,
+        gt=0,
+        description="Checks per second allowed to one API key (token bucket refill); a cap on a runaway client, "
+        "above what one replica serves (make bench drives one key at full speed).",
+    )
+    check_rate_limit_burst: int = Field(default=10_000, ge=1, description="Checks one API key may make at once.")
     scoring_group_id: str = "rapport-guard-scoring"
     scoring_batch_max_records: int = Field(default=500, ge=1)
     scoring_retry_seconds: float = Field(default=1.0, gt=0)
@@ -36,6 +47,11 @@ class ScoringSettings(ServiceSettings):
         le=3600,
         description="Most that ingestion's and scoring's clocks may differ; widens the replay guard's look back.",
     )
+
+    @field_validator("api_keys_file", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
 
     def identity_key(self) -> bytes:
         return self.identity_hmac_key.get_secret_value().encode()

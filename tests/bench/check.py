@@ -34,6 +34,7 @@ from services.scoring.engine.touches import Touch
 from services.scoring.main import tune_garbage_collection
 from services.scoring.state.history import ContactState, PairHistory
 from services.scoring.state.redis_store import RedisStore
+from tests.harness.api_keys import operator_keys_file
 from tests.harness.brokers import new_broker
 from tests.harness.redis_server import RedisServer
 
@@ -161,7 +162,9 @@ def main() -> None:
     print(f"starting {broker.name} and redis-server, writing {CONTACTS:,} contacts …", flush=True)
     broker.start()
     redis.start()
+    operator, keys_file = operator_keys_file(workdir)
     env = {
+        "API_KEYS_FILE": str(keys_file),
         "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
         "STATE_STORE_URL": redis.url,
         "IDENTITY_HMAC_KEY": secrets.token_hex(32),
@@ -184,9 +187,9 @@ def main() -> None:
         ServiceProcess("bare", bare_port, {}, workdir / "bare.log", bare).wait_ready()
         bare_url, check_url = f"http://127.0.0.1:{bare_port}", scoring.url
         drive(bare_url, 2, workdir, None)
-        drive(check_url, 2, workdir, None)
+        drive(check_url, 2, workdir, operator.key)
         baseline = drive(bare_url, args.seconds, workdir, None)
-        measured = drive(check_url, args.seconds, workdir, None)
+        measured = drive(check_url, args.seconds, workdir, operator.key)
         report(baseline, measured)
     except BaseException:
         print(f"bench failed; logs kept in {workdir}", file=sys.stderr)

@@ -19,6 +19,7 @@ from services.devstack.topic_reader import open_reader
 from services.runtime.settings import ServiceSettings
 from services.runtime.standard_webhooks import decode_secret, signed_headers
 from services.runtime.topics import create_topics, erasures_config, topic_names
+from tests.harness.api_keys import CallerKey, operator_keys_file
 
 
 @dataclass
@@ -27,6 +28,13 @@ class Stack:
     secret: str
     identity_key: str
     processes: dict[str, ServiceProcess]
+    operator: CallerKey
+    """A key that may do everything for every tenant, listed in the stack's API_KEYS_FILE."""
+
+    @property
+    def auth(self) -> dict[str, str]:
+        """Headers that authenticate a call to scoring's API as the operator."""
+        return self.operator.headers
 
     def url(self, service: str) -> str:
         return self.processes[service].url
@@ -54,7 +62,9 @@ def running_stack(
     asyncio.run(create_topics(bootstrap, topic_names(settings), partitions=3, configs=erasures_config(settings)))
     secret = new_secret()
     identity_key = secrets.token_hex(32)
+    operator, keys_file = operator_keys_file(log_dir)
     base_env = {
+        "API_KEYS_FILE": str(keys_file),
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "GENERIC_WEBHOOK_SECRET": secret,
         "IDENTITY_HMAC_KEY": identity_key,
@@ -67,7 +77,7 @@ def running_stack(
             process.start()
         for process in processes.values():
             process.wait_ready()
-        yield Stack(bootstrap, secret, identity_key, processes)
+        yield Stack(bootstrap, secret, identity_key, processes, operator)
     finally:
         for process in processes.values():
             process.stop()

@@ -45,12 +45,12 @@ def test_an_erased_contact_stays_erased_through_late_events_and_a_restart(
         pair = f"{scoring.url}/v1/pairs/{name}/rep-1"
         post(stack, [touch(f"e{n}", name, NOW - timedelta(days=9 - 3 * n), "rep-1", "c") for n in range(3)])
         post(stack, [touch("other", name, NOW - timedelta(days=1), "rep-1", "kept")])
-        assert touches_kept(f"{pair}/c", 3) == 3
-        assert touches_kept(f"{pair}/kept", 1) == 1
+        assert touches_kept(f"{pair}/c", stack.auth, 3) == 3
+        assert touches_kept(f"{pair}/kept", stack.auth, 1) == 1
 
-        assert httpx.delete(f"{scoring.url}/v1/contacts/{name}/c", timeout=30).status_code == 204
-        assert httpx.get(f"{pair}/c", timeout=10).status_code == 404
-        assert httpx.delete(f"{scoring.url}/v1/contacts/{name}/c", timeout=30).status_code == 404
+        assert httpx.delete(f"{scoring.url}/v1/contacts/{name}/c", headers=stack.auth, timeout=30).status_code == 204
+        assert httpx.get(f"{pair}/c", headers=stack.auth, timeout=10).status_code == 404
+        assert httpx.delete(f"{scoring.url}/v1/contacts/{name}/c", headers=stack.auth, timeout=30).status_code == 404
         records = asyncio.run(read_topic(kafka.bootstrap, topics["TOPIC_ERASURES"], lambda found: found, 15))
         [(key, value, _)] = records
         assert key == f"{name}:c".encode()
@@ -58,13 +58,17 @@ def test_an_erased_contact_stays_erased_through_late_events_and_a_restart(
 
         post(stack, [touch("late", name, NOW - timedelta(days=2), "rep-1", "c")])
         post(stack, [touch("other-2", name, NOW - timedelta(hours=3), "rep-1", "kept")])
-        assert touches_kept(f"{pair}/kept", 2) == 2, "events after the late one were scored"
-        assert httpx.get(f"{pair}/c", timeout=10).status_code == 404, "the late event did not bring it back"
+        assert touches_kept(f"{pair}/kept", stack.auth, 2) == 2, "events after the late one were scored"
+        assert httpx.get(f"{pair}/c", headers=stack.auth, timeout=10).status_code == 404, (
+            "the late event did not bring it back"
+        )
 
         time.sleep(1)  # let the last batch's offsets be committed
         scoring.kill()
         scoring.start()
         scoring.wait_ready()
-        assert touches_kept(f"{pair}/kept", 2) == 2, "the restart rebuilt or kept the other contact"
-        assert httpx.get(f"{pair}/c", timeout=10).status_code == 404, "the restart did not bring it back"
-        assert httpx.delete(f"{scoring.url}/v1/contacts/{name}/c", timeout=30).status_code == 404
+        assert touches_kept(f"{pair}/kept", stack.auth, 2) == 2, "the restart rebuilt or kept the other contact"
+        assert httpx.get(f"{pair}/c", headers=stack.auth, timeout=10).status_code == 404, (
+            "the restart did not bring it back"
+        )
+        assert httpx.delete(f"{scoring.url}/v1/contacts/{name}/c", headers=stack.auth, timeout=30).status_code == 404

@@ -133,7 +133,9 @@ def assert_the_story_reached_stalking_naming_the_cell_phone(alert: Alert, rep: s
 def assert_the_reply_cleared_the_streak(stack: Stack, tenant: str, rep: str, contact: str, reply_id: str) -> None:
     score = scored(stack, tenant, contact, reply_id)
     assert score.sender_id == rep, "the reply must reach the rep who pursued, not 'unattributed'"
-    summary = httpx.get(f"{stack.url('scoring')}/v1/pairs/{tenant}/{rep}/{contact}", timeout=10).json()
+    summary = httpx.get(
+        f"{stack.url('scoring')}/v1/pairs/{tenant}/{rep}/{contact}", headers=stack.auth, timeout=10
+    ).json()
     assert "unanswered_streak" not in {reason["rule"] for reason in summary["reasons"]}
     assert summary["level"] == "ok"
 

@@ -20,6 +20,7 @@ from services.devstack.processes import ServiceProcess
 from services.devstack.topic_reader import open_reader
 from services.runtime.kafka_security import kafka_security_options
 from services.runtime.settings import ServiceSettings
+from tests.harness.api_keys import operator_keys_file
 from tests.harness.brokers import chosen_impl
 from tests.harness.certificates import Pki, make_pki
 from tests.harness.secure_kafka import SecureKafka
@@ -100,14 +101,20 @@ def create_topics_as_a_process(env: dict[str, str]) -> None:
 @contextmanager
 def services_on(env: dict[str, str], names: tuple[str, ...], log_dir: Path) -> Iterator[Stack]:
     secret = new_secret()
-    service_env = {**env, "GENERIC_WEBHOOK_SECRET": secret, "IDENTITY_HMAC_KEY": secrets.token_hex(32)}
+    operator, keys_file = operator_keys_file(log_dir)
+    service_env = {
+        **env,
+        "GENERIC_WEBHOOK_SECRET": secret,
+        "IDENTITY_HMAC_KEY": secrets.token_hex(32),
+        "API_KEYS_FILE": str(keys_file),
+    }
     processes = {name: ServiceProcess(name, free_port(), service_env, log_dir / f"{name}.log") for name in names}
     try:
         for process in processes.values():
             process.start()
         for process in processes.values():
             process.wait_ready(90)
-        yield Stack(env["KAFKA_BOOTSTRAP_SERVERS"], secret, service_env["IDENTITY_HMAC_KEY"], processes)
+        yield Stack(env["KAFKA_BOOTSTRAP_SERVERS"], secret, service_env["IDENTITY_HMAC_KEY"], processes, operator)
     finally:
         for process in processes.values():
             process.stop()

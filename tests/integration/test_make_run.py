@@ -2,12 +2,14 @@
 
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from services.devstack.embedded_broker import free_port
@@ -31,7 +33,10 @@ def descendants(pid: int) -> set[int]:
 @pytest.mark.slow
 def test_demo_prints_an_alert_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in {"KAFKA_BOOTSTRAP_SERVERS", "GENERIC_WEBHOOK_SECRET"}}
-    env |= {"INGEST_PORT": str(free_port()), "SCORING_PORT": str(free_port()), "NOTIFY_PORT": str(free_port())}
+    env = {k: v for k, v in env.items() if k != "API_KEYS_FILE"}
+    scoring_port = free_port()
+    env |= {"INGEST_PORT": str(free_port()), "SCORING_PORT": str(scoring_port), "NOTIFY_PORT": str(free_port())}
+    env["DEMO_API_KEY"] = demo_key = "rg_demo_" + secrets.token_hex(12)
     output = tmp_path / "run.out"
     with output.open("wb") as out:
         runner = subprocess.Popen(
@@ -43,6 +48,11 @@ def test_demo_prints_an_alert_and_ctrl_c_stops_everything(tmp_path: Path) -> Non
             assert runner.poll() is None, output.read_text()
             assert time.monotonic() < deadline, output.read_text()
             time.sleep(0.2)
+        check = {"tenant": "demo", "sender": {"id": "rep-sam"}, "contact": {"id": "contact-dana"}, "channel": "email"}
+        scoring = f"http://127.0.0.1:{scoring_port}/v1/check"
+        assert httpx.post(scoring, json=check, timeout=10).status_code == 401
+        answer = httpx.post(scoring, json=check, headers={"Authorization": f"Bearer {demo_key}"}, timeout=10)
+        assert answer.json()["decision"] == "block", "the printed key is the one the scorer accepts"
         children = descendants(runner.pid)
         assert len(children) >= 4, "broker and three services run as separate processes"
         assert (tmp_path / ".run" / "broker").exists(), "make run records its broker's address"
@@ -57,6 +67,9 @@ def test_demo_prints_an_alert_and_ctrl_c_stops_everything(tmp_path: Path) -> Non
     assert re.search(r"^  started in \d+\.\d s$", text, re.MULTILINE), text
     assert f"kcat -b {broker[2]} " in text, "the banner shows how to tail the alerts on the real address"
     assert "ALERT [WATCH] Sender rep-sam → contact contact-dana" in text
+    assert f"API key (operator: every tenant, every scope): {demo_key}" in text
+    assert f"curl -s http://127.0.0.1:{scoring_port}/v1/check -H 'Authorization: Bearer {demo_key}'" in text
+    assert demo_key not in (tmp_path / ".run" / "api-keys.yaml").read_text(), "only its hash is written"
     assert "mentee-lee" not in text, "the healthy mentorship raises no alert"
     still_running = [pid for pid in children if Path(f"/proc/{pid}").exists()]
     assert still_running == []

@@ -56,6 +56,7 @@ def drive_traffic(stack: Stack) -> None:
     httpx.post(
         f"{stack.url('scoring')}/v1/check",
         json={"tenant": "acme", "sender": {"id": "rep-1"}, "contact": {"id": contact}, "channel": "phone_mobile"},
+        headers=stack.auth,
         timeout=15,
     )
     asyncio.run(put_raw(stack.bootstrap, "outreach.events", b"{this is not an outreach event"))

@@ -20,12 +20,12 @@ from tests.harness.stack import Stack, read_topic, running_stack
 from tests.integration.test_scoring_scenarios import NOW, post, tenant, touch
 
 
-def touches_kept(url: str, expected: int, wait_seconds: float = 60) -> int:
+def touches_kept(url: str, auth: dict[str, str], expected: int, wait_seconds: float = 60) -> int:
     """The pair's remembered touch count, once it reaches `expected` (or what it is when time runs out)."""
     deadline = time.monotonic() + wait_seconds
     kept = -1
     while time.monotonic() < deadline:
-        answer = httpx.get(url, timeout=10)
+        answer = httpx.get(url, headers=auth, timeout=10)
         kept = answer.json()["touches"] if answer.status_code == 200 else 0
         if kept == expected:
             break
@@ -59,12 +59,12 @@ class WatchedPair:
         """Start the scorer again and wait until it remembers the three touches."""
         self.scoring.start()
         self.scoring.wait_ready()
-        assert touches_kept(self.url, 3) == 3, "the three touches are remembered after the restart"
+        assert touches_kept(self.url, self.stack.auth, 3) == 3, "the three touches are remembered after the restart"
 
     def fourth_touch(self) -> list[Alert]:
         """One more touch, scored; then every alert on the topic."""
         post(self.stack, [touch("e3", self.tenant, NOW - timedelta(hours=2), "rep-1", "c")])
-        assert touches_kept(self.url, 4) == 4
+        assert touches_kept(self.url, self.stack.auth, 4) == 4
         return alerts_on(self.stack.bootstrap, self.topics["TOPIC_ALERTS"], 2, wait=10)
 
 
@@ -84,7 +84,7 @@ def watched_pair(kafka: ApacheTestBroker | EmbeddedTestBroker, tmp_path: Path) -
         watched = WatchedPair(stack, name, topics, group)
         post(stack, [touch(f"e{n}", name, NOW - timedelta(days=9 - 3 * n), "rep-1", "c") for n in range(3)])
         assert [a.level for a in alerts_on(stack.bootstrap, topics["TOPIC_ALERTS"], 1)] == ["watch"]
-        assert touches_kept(watched.url, 3) == 3
+        assert touches_kept(watched.url, stack.auth, 3) == 3
         yield watched
 
 

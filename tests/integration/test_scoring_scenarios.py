@@ -73,7 +73,7 @@ def alerts_for(stack: Stack, name: str, until: Callable[[list[Alert]], bool], wa
 
 
 def check(stack: Stack, body: dict[str, Any]) -> dict[str, Any]:
-    answer = httpx.post(f"{stack.url('scoring')}/v1/check", json=body, timeout=10)
+    answer = httpx.post(f"{stack.url('scoring')}/v1/check", json=body, headers=stack.auth, timeout=10)
     assert answer.status_code == 200, answer.text
     result: dict[str, Any] = answer.json()
     return result
@@ -94,7 +94,9 @@ def test_the_networker_from_the_demo_reaches_stalking_and_the_mentee_never_alert
     scores = scores_for(stack, name, 21)
     assert {s.level for s in scores if s.sender_id == "mentee-lee"} == {Level.OK}
     assert all(a.sender_id != "mentee-lee" for a in alerts)
-    summary = httpx.get(f"{stack.url('scoring')}/v1/pairs/{name}/rep-sam/contact-dana", timeout=10).json()
+    summary = httpx.get(
+        f"{stack.url('scoring')}/v1/pairs/{name}/rep-sam/contact-dana", headers=stack.auth, timeout=10
+    ).json()
     assert summary["alerted_level"] == "stalking"
     assert summary["touches"] == 13
     answer = check(
@@ -187,7 +189,7 @@ def test_redelivered_webhooks_are_counted_once_and_alert_once(stack: Stack) -> N
     scores_for(stack, name, 4)
     alerts = alerts_for(stack, name, bool, wait=3)
     assert [(a.level, a.event_id) for a in alerts] == [("watch", "e2")]
-    summary = httpx.get(f"{stack.url('scoring')}/v1/pairs/{name}/rep-1/c", timeout=10).json()
+    summary = httpx.get(f"{stack.url('scoring')}/v1/pairs/{name}/rep-1/c", headers=stack.auth, timeout=10).json()
     assert summary["touches"] == 3
 
 
@@ -196,10 +198,10 @@ def test_erasing_a_contact_leaves_nothing_to_look_up(stack: Stack) -> None:
     name = tenant()
     post(stack, [touch("e1", name, NOW - timedelta(days=1), "rep-1", "forget-me")])
     scores_for(stack, name, 1)
-    scoring = stack.url("scoring")
-    assert httpx.get(f"{scoring}/v1/pairs/{name}/rep-1/forget-me", timeout=10).status_code == 200
-    assert httpx.delete(f"{scoring}/v1/contacts/{name}/forget-me", timeout=10).status_code == 204
-    assert httpx.get(f"{scoring}/v1/pairs/{name}/rep-1/forget-me", timeout=10).status_code == 404
-    spec = httpx.get(f"{scoring}/openapi.json", timeout=10).json()
+    with httpx.Client(base_url=stack.url("scoring"), headers=stack.auth, timeout=10) as scoring:
+        assert scoring.get(f"/v1/pairs/{name}/rep-1/forget-me").status_code == 200
+        assert scoring.delete(f"/v1/contacts/{name}/forget-me").status_code == 204
+        assert scoring.get(f"/v1/pairs/{name}/rep-1/forget-me").status_code == 404
+        spec = scoring.get("/openapi.json").json()
     assert "/v1/check" in spec["paths"]
     assert json.dumps(spec)

@@ -131,7 +131,7 @@ def test_redis_stopping_mid_stream_blocks_commits_and_readiness_and_loses_nothin
         for contact in range(CONTACTS):
             for sender in range(SENDERS):
                 summary = httpx.get(
-                    f"{stack.url('scoring')}/v1/pairs/{tenant}/rep-{sender}/c-{contact}", timeout=10
+                    f"{stack.url('scoring')}/v1/pairs/{tenant}/rep-{sender}/c-{contact}", headers=stack.auth, timeout=10
                 ).json()
                 assert summary["touches"] == 12, "every event counted exactly once"
 

@@ -50,10 +50,12 @@ def pair_of(event: dict[str, Any]) -> tuple[str, str, str]:
     return event["tenant"], event["sender"]["id"], event["contact"]["id"]
 
 
-async def pair_states(url: str, pairs: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], tuple[Any, ...]]:
+async def pair_states(
+    url: str, pairs: list[tuple[str, str, str]], auth: dict[str, str]
+) -> dict[tuple[str, str, str], tuple[Any, ...]]:
     """Touches remembered, level now and level announced, per pair, as the scorer's API tells them."""
     states: dict[tuple[str, str, str], tuple[Any, ...]] = {}
-    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=30, headers=auth) as client:
         for tenant, sender, contact in pairs:
             answer = await client.get(f"/v1/pairs/{tenant}/{sender}/{contact}")
             if answer.status_code != 200:
@@ -104,7 +106,7 @@ async def clean_run(
     env = clean | {"STATE_STORE_URL": "memory://", "SCORING_GROUP_ID": f"clean-{name}"}
     async with stack_running(bootstrap, workdir / "clean", ("scoring",), **env) as stack:
         await event_ids_on(bootstrap, clean["TOPIC_SCORES"], expected, wait_seconds=600)
-        states = await pair_states(stack.url("scoring"), pairs)
+        states = await pair_states(stack.url("scoring"), pairs, stack.auth)
     return states, await alert_ids(bootstrap, clean["TOPIC_ALERTS"])
 
 
@@ -150,7 +152,7 @@ async def compare_with_clean_run(result: ScenarioResult, run: ScoringRun, scorer
     env = topics(name)
     scored = await event_ids_on(bootstrap, env["TOPIC_SCORES"], accepted, wait_seconds=600)
     pairs = sample_pairs([e for e in events if e["event_id"] in accepted])
-    final = await pair_states(scorer_url, pairs)
+    final = await pair_states(scorer_url, pairs, run.stack.auth)
     expected_touches = Counter(pair_of(e) for e in events if e["event_id"] in accepted)
     alerts = await alert_ids(bootstrap, env["TOPIC_ALERTS"])
     clean, clean_alerts = await clean_run(bootstrap, workdir, name, accepted, pairs)
@@ -235,7 +237,7 @@ async def scoring_scaled_out(bootstrap: str, workdir: Path, events_count: int) -
             mid_stream = not run.sending.done()
             await asyncio.to_thread(first.stop)
             await compare_with_clean_run(result, run, replicas[1].url)
-            answers = await _checks_on(replicas[1:], run.events)
+            answers = await _checks_on(replicas[1:], run.events, run.stack.auth)
             for replica in replicas[1:]:
                 await asyncio.to_thread(replica.stop)
     result.figures["replicas at most"] = 3
@@ -245,7 +247,7 @@ async def scoring_scaled_out(bootstrap: str, workdir: Path, events_count: int) -
     return result
 
 
-async def _checks_on(replicas: list[ServiceProcess], events: list[dict[str, Any]]) -> int:
+async def _checks_on(replicas: list[ServiceProcess], events: list[dict[str, Any]], auth: dict[str, str]) -> int:
     """Ask every replica the same pre-send questions; count the questions whose answers differ."""
     questions = [
         {
@@ -258,7 +260,7 @@ async def _checks_on(replicas: list[ServiceProcess], events: list[dict[str, Any]
         for e in random.Random(9).sample(events, 100)
     ]
     differing = 0
-    async with httpx.AsyncClient(timeout=30) as client:
+    async with httpx.AsyncClient(timeout=30, headers=auth) as client:
         for question in questions:
             answers = [(await client.post(f"{r.url}/v1/check", json=question)).json() for r in replicas]
             differing += any(answer != answers[0] for answer in answers)

@@ -4,6 +4,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,6 +30,7 @@ from services.scoring.recovery.state_machine import Recovery
 from services.scoring.settings import ScoringSettings
 from services.scoring.state.memory_store import MemoryStore
 from services.scoring.stream.consumer import ScoringStream
+from tests.harness.api_keys import operator_keys_file
 from tests.unit.scoring.memory_log import MemoryLog
 
 
@@ -99,19 +101,19 @@ def test_request_duration_is_a_histogram_in_seconds(items_app: TestClient) -> No
     assert float(counts[0]["value"]) >= 1
 
 
-def scoring_settings() -> ScoringSettings:
-    return ScoringSettings(identity_hmac_key="identity-key-for-unit-tests")
+def scoring_settings(api_keys_file: Path | None = None) -> ScoringSettings:
+    return ScoringSettings(identity_hmac_key="identity-key-for-unit-tests", api_keys_file=api_keys_file)
 
 
 @pytest.mark.parametrize(
     ("service", "build"),
     [
-        ("scoring", lambda: create_scoring_app(scoring_settings())),
-        ("notification", lambda: create_notification_app(NotificationSettings())),
+        ("scoring", lambda tmp: create_scoring_app(scoring_settings(operator_keys_file(tmp)[1]))),
+        ("notification", lambda _: create_notification_app(NotificationSettings())),
     ],
 )
-def test_each_service_reports_its_own_requests(service: str, build: Any) -> None:
-    client = TestClient(build())  # no lifespan: the broker is never started
+def test_each_service_reports_its_own_requests(service: str, build: Any, tmp_path: Path) -> None:
+    client = TestClient(build(tmp_path))  # no lifespan: the broker is never started
     assert client.get("/healthz").status_code == 200
     scraped = samples(client.get("/metrics").text, "rapport_http_requests_total")
     assert {"service": service, "route": "/healthz", "method": "GET", "status": "200"}.items() <= next(

@@ -6,15 +6,17 @@ The check judges with exactly the functions the stream uses, against the same st
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Response
 from pydantic import BaseModel, Field, field_validator
 
 from schemas import Channel, Level, Reason, Tier, contact_key
 from schemas.common import Identifier, UtcDatetime
 from services.identity.parties import Contact, Sender, contact_id, sender_id
+from services.runtime.api_keys import ApiKey, Scope
 from services.runtime.erasures import ErasedContacts
+from services.runtime.http_auth import ApiAuth, auth_responses, refuse_tenant
 from services.scoring.engine.judge import ContactView, Decision, check, judge_pair, judge_team, team_applies
 from services.scoring.engine.touches import instant, seconds
 from services.scoring.metrics import CHECKS
@@ -83,19 +85,23 @@ def scoring_router(
     clock: Clock,
     state_lock: AbstractAsyncContextManager[None],
     *,
+    auth: ApiAuth,
     eraser: ContactEraser | None = None,
 ) -> APIRouter:
-    """`eraser` records erasures on Kafka; without one (tests of one process) an erase is local only."""
+    """Every route needs an API key with its scope (`check`, `read`, `erase`) for the tenant it names. `eraser`
+    records erasures on Kafka; without one (tests of one process) an erase is local only."""
     contacts = eraser or ContactEraser(store, ErasedContacts(), clock, publish=None)
-    router = APIRouter(prefix="/v1", tags=["scoring"])
+    router = APIRouter(prefix="/v1", tags=["scoring"], route_class=auth.key_first_route())
+    checker = auth.require(Scope.CHECK, rate_limited=True)
 
     @router.post(
         "/check",
         response_model=CheckResponse,
-        responses=STORE_DOWN,
+        responses={**STORE_DOWN, **auth_responses(rate_limited=True)},
         summary="Would this touch be welcome? allow | warn | block, with reasons and the next welcome time",
     )
-    async def check_touch(request: CheckRequest) -> CheckResponse:
+    async def check_touch(request: CheckRequest, caller: Annotated[ApiKey, Depends(checker)]) -> CheckResponse:
+        refuse_tenant(caller, request.tenant)
         sender = sender_id(request.sender, identity_key)
         contact = contact_id(request.contact, identity_key)
         state = await _loaded(store, contact_key(request.tenant, contact))
@@ -110,7 +116,12 @@ def scoring_router(
     @router.get(
         "/pairs/{tenant}/{sender_id}/{contact_id}",
         response_model=PairSummary,
-        responses={404: {"model": Problem, "description": "Nothing is kept about this pair"}, **STORE_DOWN},
+        responses={
+            404: {"model": Problem, "description": "Nothing is kept about this pair"},
+            **STORE_DOWN,
+            **auth_responses(),
+        },
+        dependencies=[Depends(auth.require(Scope.READ))],
         summary="A relationship as of now: level, rapport, reasons, next welcome time",
     )
     async def pair_summary(
@@ -144,7 +155,9 @@ def scoring_router(
         responses={
             404: {"model": Problem, "description": "Nothing is kept about this contact"},
             503: {"model": Problem, "description": "The state store or Kafka cannot be reached; nothing was erased"},
+            **auth_responses(),
         },
+        dependencies=[Depends(auth.require(Scope.ERASE))],
         summary="Erase everything kept about a contact (right to be forgotten), in every service",
         description="Answered once the erasure is recorded on the compacted topic `outreach.erasures`, which every "
         "service honours: scoring replicas drop the state and refuse the contact's late or replayed events, "

@@ -1,7 +1,7 @@
 """Retries are remembered for the TTL and no longer; tenants are held to their rate."""
 
 from services.ingestion.dedupe import MemoryDedupe, dedupe_key
-from services.ingestion.rate_limit import TenantRateLimiter
+from services.runtime.rate_limit import TokenBuckets
 
 HOUR = 3600.0
 TTL = 96 * HOUR
@@ -31,33 +31,33 @@ async def test_memory_stays_under_the_cap_by_forgetting_the_oldest_keys() -> Non
 
 
 def test_rate_limit_admits_a_burst_then_asks_to_wait() -> None:
-    limiter = TenantRateLimiter(rate=10, burst=20)
+    limiter = TokenBuckets(rate=10, burst=20)
     assert limiter.take({"acme": 20}, now=0.0) is None
     assert limiter.take({"acme": 5}, now=0.0) == 1
     assert limiter.take({"acme": 5}, now=0.5) is None
 
 
 def test_one_tenant_over_its_limit_does_not_slow_another() -> None:
-    limiter = TenantRateLimiter(rate=1, burst=10)
+    limiter = TokenBuckets(rate=1, burst=10)
     assert limiter.take({"noisy": 10}, now=0.0) is None
     assert limiter.take({"noisy": 10}, now=1.0) == 9
     assert limiter.take({"quiet": 10}, now=1.0) is None
 
 
 def test_a_mixed_request_pays_for_all_tenants_or_none() -> None:
-    limiter = TenantRateLimiter(rate=1, burst=10)
+    limiter = TokenBuckets(rate=1, burst=10)
     assert limiter.take({"a": 10}, now=0.0) is None
     assert limiter.take({"a": 1, "b": 5}, now=0.0) is not None
     assert limiter.take({"b": 10}, now=0.0) is None
 
 
 def test_a_batch_larger_than_the_burst_passes_on_a_full_bucket() -> None:
-    limiter = TenantRateLimiter(rate=1, burst=10)
+    limiter = TokenBuckets(rate=1, burst=10)
     assert limiter.take({"a": 500}, now=0.0) is None
 
 
 def test_tenant_buckets_are_bounded() -> None:
-    limiter = TenantRateLimiter(rate=1, burst=10, max_tenants=10)
+    limiter = TokenBuckets(rate=1, burst=10, max_tenants=10)
     for n in range(50):
         limiter.take({f"t{n}": 1}, now=float(n))
     assert len(limiter._buckets) <= 10

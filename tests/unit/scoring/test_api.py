@@ -1,6 +1,7 @@
 """The scoring HTTP API: pre-send check, a pair's summary, erasure; identities as the webhooks name them."""
 
 import asyncio
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -9,12 +10,16 @@ from prometheus_client import REGISTRY
 from schemas import OutreachEvent, Source
 from services.identity.parties import Contact, contact_id
 from services.ingestion.generic import GenericEvent, outreach_fields
+from services.runtime.api_keys import ApiKey, KeyRing
+from services.runtime.http_auth import ApiAuth
+from services.runtime.rate_limit import TokenBuckets
 from services.scoring.app import create_app
 from services.scoring.http.api import scoring_router
 from services.scoring.policy.file import PolicySet
 from services.scoring.processing.processor import Processor
 from services.scoring.settings import ScoringSettings
 from services.scoring.state.memory_store import MemoryStore
+from tests.harness.api_keys import CallerKey, operator_keys_file
 from tests.unit.scoring.builders import DAY, T0, emails
 from tests.unit.scoring.test_stream import UnreachableStore
 
@@ -22,10 +27,16 @@ KEY = b"identity-key-0123456789"
 NOW = T0 + 5 * DAY
 
 
-def api(store: MemoryStore) -> TestClient:
+OPERATOR = CallerKey("operator")
+OPERATOR_ONLY = KeyRing([ApiKey.model_validate(OPERATOR.entry())])
+
+
+def api(store: MemoryStore, keys: KeyRing = OPERATOR_ONLY, limiter: TokenBuckets | None = None) -> TestClient:
+    """The router as the service mounts it; calls carry the operator's key unless they set their own."""
     app = FastAPI()
-    app.include_router(scoring_router(store, PolicySet(), KEY, lambda: NOW, asyncio.Lock()))
-    return TestClient(app)
+    auth = ApiAuth(lambda: keys, limiter, clock=lambda: 0.0)
+    app.include_router(scoring_router(store, PolicySet(), KEY, lambda: NOW, asyncio.Lock(), auth=auth))
+    return TestClient(app, headers=OPERATOR.headers)
 
 
 def stored(*batches: list) -> MemoryStore:  # type: ignore[type-arg]
@@ -152,8 +163,12 @@ def test_an_unreachable_store_is_a_503_not_a_guess() -> None:
     assert client.delete("/v1/contacts/default/c").status_code == 503
 
 
-def test_the_service_documents_its_api() -> None:
-    settings = ScoringSettings(identity_hmac_key="identity-key-0123456789", kafka_bootstrap_servers="127.0.0.1:1")
+def test_the_service_documents_its_api(tmp_path: Path) -> None:
+    settings = ScoringSettings(
+        identity_hmac_key="identity-key-0123456789",
+        kafka_bootstrap_servers="127.0.0.1:1",
+        api_keys_file=operator_keys_file(tmp_path)[1],
+    )
     paths = TestClient(create_app(settings)).get("/openapi.json").json()["paths"]
     assert {"/v1/check", "/v1/pairs/{tenant}/{sender_id}/{contact_id}", "/v1/contacts/{tenant}/{contact_id}"} <= set(
         paths

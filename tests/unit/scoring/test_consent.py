@@ -14,6 +14,7 @@ from services.scoring.policy.file import PolicyFileError, PolicySet, parse_polic
 from services.scoring.processing.processor import Outputs, Processor
 from services.scoring.state.codec import decode, encode
 from services.scoring.state.memory_store import MemoryStore
+from tests.harness.api_keys import operator_auth
 from tests.harness.events import event
 from tests.unit.scoring.builders import DAY, T0, emails, reply, state_of
 
@@ -116,9 +117,12 @@ def test_opt_outs_survive_the_stored_form_and_old_states_still_read() -> None:
 
 def check(store: MemoryStore, channel: str = "email") -> dict[str, Any]:
     app = FastAPI()
-    app.include_router(scoring_router(store, PolicySet(), b"identity-key-0123456789", lambda: NOW, asyncio.Lock()))
+    auth, headers = operator_auth()
+    app.include_router(
+        scoring_router(store, PolicySet(), b"identity-key-0123456789", lambda: NOW, asyncio.Lock(), auth=auth)
+    )
     request = {"tenant": "acme", "sender": {"id": "rep-9"}, "contact": {"id": "c-1"}, "channel": channel}
-    answer = TestClient(app).post("/v1/check", json=request)
+    answer = TestClient(app, headers=headers).post("/v1/check", json=request)
     assert answer.status_code == 200, answer.text
     body: dict[str, Any] = answer.json()
     return body

@@ -13,6 +13,7 @@ from services.scoring.policy.file import PolicySet
 from services.scoring.processing.erasure import ContactEraser, ErasureNotRecorded
 from services.scoring.processing.processor import Processor
 from services.scoring.state.memory_store import MemoryStore
+from tests.harness.api_keys import operator_auth
 from tests.harness.events import event
 from tests.unit.scoring.builders import DAY, T0, emails
 
@@ -82,14 +83,22 @@ def test_the_endpoint_answers_503_when_the_erasure_cannot_be_recorded() -> None:
     scorer = Scorer(publish_fails=True)
     scorer.deliver(*emails(2, DAY))
     app = FastAPI()
+    auth, headers = operator_auth()
     router = scoring_router(
-        scorer.store, PolicySet(), b"identity-key-0123456789", lambda: ERASED_AT, asyncio.Lock(), eraser=scorer.eraser
+        scorer.store,
+        PolicySet(),
+        b"identity-key-0123456789",
+        lambda: ERASED_AT,
+        asyncio.Lock(),
+        auth=auth,
+        eraser=scorer.eraser,
     )
     app.include_router(router)
-    answer = TestClient(app).delete("/v1/contacts/acme/c-1")
+    http = TestClient(app, headers=headers)
+    answer = http.delete("/v1/contacts/acme/c-1")
     assert answer.status_code == 503
     assert "could not be recorded on Kafka" in answer.json()["detail"]
-    assert TestClient(app).get("/v1/pairs/acme/rep-1/c-1").status_code == 200
+    assert http.get("/v1/pairs/acme/rep-1/c-1").status_code == 200
 
 
 def test_an_erasure_covers_what_happened_or_arrived_up_to_it() -> None:

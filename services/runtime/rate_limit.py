@@ -1,4 +1,4 @@
-"""Per-tenant token buckets: one noisy tenant cannot starve the others or flood the scorer."""
+"""Token buckets per caller: one noisy tenant (ingestion) or API key (scoring's check) cannot starve the others."""
 
 import math
 from collections.abc import Mapping
@@ -11,8 +11,8 @@ class _Bucket:
     updated: float
 
 
-class TenantRateLimiter:
-    """`rate` events per second per tenant, with bursts up to `burst`; a request pays for all its events or none."""
+class TokenBuckets:
+    """`rate` events per second per caller (a tenant, a key's name), bursts up to `burst`; all or nothing."""
 
     def __init__(self, rate: float, burst: int, max_tenants: int = 10_000) -> None:
         self.rate = rate
