@@ -1,0 +1,231 @@
+"""Reads an activity export into rows in event-time order; a malformed record is reported, skipped and counted.
+
+Formats: the generic webhook's items as JSON Lines (one event a line), the same items as CSV with flattened
+columns (`sender_id`, `contact_email`, ...; see `GENERIC_COLUMNS`), and HubSpot's exported activities
+(`services/backtest/hubspot_export.py`). Addresses and numbers are pseudonymised with the identity key exactly as
+the webhook does, so a backtest names people as the live system would.
+"""
+
+import csv
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, TextIO
+
+from pydantic import ValidationError
+
+from schemas import OutreachEvent
+from services.backtest.history import Labels, Row, row_of
+from services.ingestion.generic import GenericEvent, outreach_fields
+from services.scoring.processing.processor import event_problem
+
+MAX_PROBLEMS_KEPT = 1000
+"""Problems kept word for word; beyond that they are only counted."""
+
+GENERIC_COLUMNS = (
+    "event_id",
+    "tenant",
+    "occurred_at",
+    "sender_id",
+    "sender_email",
+    "sender_name",
+    "contact_id",
+    "contact_email",
+    "contact_phone",
+    "contact_timezone",
+    "channel",
+    "direction",
+    "kind",
+    "outcome",
+    "category",
+)
+"""The generic webhook's item, flattened: `sender.email` is `sender_email`, `contact.timezone` is `contact_timezone`."""
+
+REQUIRED_COLUMNS = ("event_id", "occurred_at", "direction", "kind")
+
+Progress = Callable[[int], None]
+"""Called with the number of characters read since the last call."""
+
+
+class Format(StrEnum):
+    JSONL = "jsonl"
+    CSV = "csv"
+    HUBSPOT = "hubspot"
+
+
+class ExportError(Exception):
+    """The export cannot be used at all (empty, unreadable, missing columns, or --strict met a bad record)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.field}: {self.message}"
+
+
+@dataclass
+class Export:
+    format: Format
+    rows: list[Row] = field(default_factory=list)
+    records: int = 0
+    malformed: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    unknown_columns: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+class Collector:
+    """Gathers rows and problems; with `strict`, the first problem ends the reading."""
+
+    def __init__(self, export: Export, path: Path, strict: bool, key: bytes, labels: Labels) -> None:
+        self.export = export
+        self.path = path
+        self.strict = strict
+        self.key = key
+        self.labels = labels
+        self.received_at = datetime.now(UTC)
+        """What the webhook would stamp: events more than a day after it are refused, as the scorer does."""
+
+    def add(self, event: OutreachEvent) -> None:
+        self.export.records += 1
+        self.export.rows.append(row_of(event))
+
+    def reject(self, problems: list[Problem]) -> None:
+        self.export.records += 1
+        self.export.malformed += 1
+        if self.strict:
+            raise ExportError(f"{self.path}: {problems[0]} (stopped at the first malformed record: --strict)")
+        room = MAX_PROBLEMS_KEPT - len(self.export.problems)
+        self.export.problems.extend(problems[: max(room, 0)])
+
+
+def detect_format(path: Path) -> Format:
+    """By extension; a CSV whose header has HubSpot's `Activity date` is HubSpot's export."""
+    if path.suffix.lower() in {".jsonl", ".ndjson", ".json"}:
+        return Format.JSONL
+    if path.suffix.lower() == ".csv":
+        with path.open(encoding="utf-8-sig", newline="") as file:
+            header = next(csv.reader(file), [])
+        from services.backtest.hubspot_export import is_hubspot_header
+
+        return Format.HUBSPOT if is_hubspot_header(header) else Format.CSV
+    raise ExportError(f"{path}: cannot tell the format from the extension; name it with --format jsonl|csv|hubspot")
+
+
+def read_export(
+    path: Path,
+    key: bytes,
+    *,
+    labels: Labels,
+    fmt: Format | None = None,
+    strict: bool = False,
+    progress: Progress | None = None,
+    tenant: str = "default",
+) -> Export:
+    """Every valid record of the file as a row, sorted by event time (ties keep the file's order)."""
+    fmt = fmt or detect_format(path)
+    export = Export(fmt)
+    collector = Collector(export, path, strict, key, labels)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as file:
+            lines = _counted(file, progress)
+            if fmt is Format.JSONL:
+                _read_jsonl(lines, collector)
+            elif fmt is Format.CSV:
+                _read_generic_csv(lines, collector)
+            else:
+                from services.backtest.hubspot_export import read_hubspot
+
+                read_hubspot(lines, tenant, collector)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ExportError(f"{path}: cannot read: {exc}") from None
+    if export.records == 0:
+        raise ExportError(
+            f"{path}: no events in the file (it is empty{' but for the header' if fmt != 'jsonl' else ''})"
+        )
+    export.rows.sort(key=lambda row: row.occurred_at)
+    return export
+
+
+def _counted(file: TextIO, progress: Progress | None) -> Iterator[str]:
+    for line in file:
+        if progress is not None:
+            progress(len(line))
+        yield line
+
+
+def _read_jsonl(lines: Iterable[str], collector: Collector) -> None:
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = GenericEvent.model_validate_json(line)
+        except ValidationError as exc:
+            collector.reject(_problems(number, exc, "."))
+            continue
+        _accept(number, item, collector, ".")
+
+
+def _read_generic_csv(lines: Iterable[str], collector: Collector) -> None:
+    reader = csv.DictReader(lines)
+    header = reader.fieldnames or []
+    known = set(GENERIC_COLUMNS)
+    collector.export.unknown_columns = [name for name in header if name not in known]
+    missing = [name for name in REQUIRED_COLUMNS if name not in header]
+    if header and missing:
+        raise ExportError(
+            f"{collector.path}: missing column(s) {', '.join(missing)}; expected {', '.join(GENERIC_COLUMNS)}"
+        )
+    for record in reader:
+        number = reader.line_num
+        nested = _nested(record)
+        try:
+            item = GenericEvent.model_validate(nested)
+        except ValidationError as exc:
+            collector.reject(_problems(number, exc, "_"))
+            continue
+        _accept(number, item, collector, "_")
+
+
+def _nested(record: dict[str | Any, str | Any]) -> dict[str, Any]:
+    """`sender_email` → `{"sender": {"email": ...}}`; empty cells are absent fields."""
+    item: dict[str, Any] = {"sender": {}, "contact": {}}
+    for column, value in record.items():
+        if not isinstance(column, str) or column not in GENERIC_COLUMNS or value in (None, ""):
+            continue
+        party, _, name = column.partition("_")
+        if party in ("sender", "contact"):
+            item[party][name] = value
+        else:
+            item[column] = value
+    return item
+
+
+def _accept(number: int, item: GenericEvent, collector: Collector, joiner: str) -> None:
+    event = OutreachEvent.model_construct(**outreach_fields(item, collector.key, collector.received_at))
+    problem = event_problem(event)
+    if problem is not None:
+        name, _, message = problem[1].partition(": ")
+        column = "contact.timezone" if name == "contact_timezone" else name
+        collector.reject([Problem(number, column.replace(".", joiner), message)])
+        return
+    collector.labels.remember(event.contact_id, item.contact.id or item.contact.email or item.contact.phone)
+    collector.add(event)
+
+
+def _problems(number: int, exc: ValidationError, joiner: str) -> list[Problem]:
+    problems = []
+    for error in exc.errors():
+        if error["type"] == "json_invalid":
+            problems.append(Problem(number, "line", f"not a JSON object: {error['msg']}"))
+            continue
+        location = joiner.join(str(part) for part in error["loc"])
+        message = str(error["msg"]).removeprefix("Value error, ")
+        problems.append(Problem(number, location or "event", message))
+    return problems

@@ -1,0 +1,1 @@
+"""`rapport-guard`: the command line for operators and scripts (backtest, policy, check, alerts)."""
