@@ -26,11 +26,12 @@ install: .venv/.installed
 	$(UV) sync --frozen
 	@touch $@
 
-# Servers the integration tests start on loopback: Redis and Prometheus (with promtool) from Debian's packages.
+# Servers the integration tests start on loopback: Redis and Prometheus (with promtool) from Debian's packages;
+# Chromium renders the backtest report headless.
 system-deps:
-	@if ! command -v redis-server >/dev/null || ! command -v promtool >/dev/null; then \
+	@if ! command -v redis-server >/dev/null || ! command -v promtool >/dev/null || ! command -v chromium >/dev/null; then \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends redis-server prometheus; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends redis-server prometheus chromium; \
 	fi
 
 run: install

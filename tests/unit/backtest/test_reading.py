@@ -5,7 +5,7 @@ import pytest
 from services.backtest.history import Labels
 from services.backtest.reading import GENERIC_COLUMNS, Export, ExportError, Format, read_export
 from services.identity.pseudonyms import email_pseudonym
-from tests.unit.backtest.exports import KEY, email, flat, write_csv, write_jsonl
+from tests.harness.exports import KEY, email, flat, write_csv, write_jsonl
 
 
 def read(path: Path, **options: object) -> Export:

@@ -8,7 +8,7 @@ from services.backtest.replay import replay
 from services.backtest.report import render
 from services.backtest.summary import summarize
 from services.scoring.policy.file import parse_policy
-from tests.unit.backtest.exports import KEY, email, write_jsonl
+from tests.harness.exports import KEY, email, write_jsonl
 
 STRICTER = parse_policy({"tiers": {"stranger": {"max_unanswered": 1}}})
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from services.cli.main import main
-from tests.unit.backtest.exports import email, write_jsonl
+from tests.harness.exports import email, write_jsonl
 
 
 def history(tmp_path: Path) -> Path:
