@@ -8,21 +8,19 @@ the webhook does, so a backtest names people as the live system would.
 
 import csv
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, TextIO
 
 from pydantic import ValidationError
 
 from schemas import OutreachEvent
-from services.backtest.history import Labels, Row, row_of
+from services.backtest.collector import Collector, Export, ExportError, Format, Problem
+from services.backtest.history import Labels
+from services.backtest.hubspot_export import is_hubspot_header, read_hubspot
 from services.ingestion.generic import GenericEvent, outreach_fields
 from services.scoring.processing.processor import event_problem
 
-MAX_PROBLEMS_KEPT = 1000
-"""Problems kept word for word; beyond that they are only counted."""
+__all__ = ["Export", "ExportError", "Format", "read_export"]
 
 GENERIC_COLUMNS = (
     "event_id",
@@ -49,62 +47,6 @@ Progress = Callable[[int], None]
 """Called with the number of characters read since the last call."""
 
 
-class Format(StrEnum):
-    JSONL = "jsonl"
-    CSV = "csv"
-    HUBSPOT = "hubspot"
-
-
-class ExportError(Exception):
-    """The export cannot be used at all (empty, unreadable, missing columns, or --strict met a bad record)."""
-
-
-@dataclass(frozen=True)
-class Problem:
-    line: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.field}: {self.message}"
-
-
-@dataclass
-class Export:
-    format: Format
-    rows: list[Row] = field(default_factory=list)
-    records: int = 0
-    malformed: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    unknown_columns: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-
-class Collector:
-    """Gathers rows and problems; with `strict`, the first problem ends the reading."""
-
-    def __init__(self, export: Export, path: Path, strict: bool, key: bytes, labels: Labels) -> None:
-        self.export = export
-        self.path = path
-        self.strict = strict
-        self.key = key
-        self.labels = labels
-        self.received_at = datetime.now(UTC)
-        """What the webhook would stamp: events more than a day after it are refused, as the scorer does."""
-
-    def add(self, event: OutreachEvent) -> None:
-        self.export.records += 1
-        self.export.rows.append(row_of(event))
-
-    def reject(self, problems: list[Problem]) -> None:
-        self.export.records += 1
-        self.export.malformed += 1
-        if self.strict:
-            raise ExportError(f"{self.path}: {problems[0]} (stopped at the first malformed record: --strict)")
-        room = MAX_PROBLEMS_KEPT - len(self.export.problems)
-        self.export.problems.extend(problems[: max(room, 0)])
-
-
 def detect_format(path: Path) -> Format:
     """By extension; a CSV whose header has HubSpot's `Activity date` is HubSpot's export."""
     if path.suffix.lower() in {".jsonl", ".ndjson", ".json"}:
@@ -112,8 +54,6 @@ def detect_format(path: Path) -> Format:
     if path.suffix.lower() == ".csv":
         with path.open(encoding="utf-8-sig", newline="") as file:
             header = next(csv.reader(file), [])
-        from services.backtest.hubspot_export import is_hubspot_header
-
         return Format.HUBSPOT if is_hubspot_header(header) else Format.CSV
     raise ExportError(f"{path}: cannot tell the format from the extension; name it with --format jsonl|csv|hubspot")
 
@@ -140,8 +80,6 @@ def read_export(
             elif fmt is Format.CSV:
                 _read_generic_csv(lines, collector)
             else:
-                from services.backtest.hubspot_export import read_hubspot
-
                 read_hubspot(lines, tenant, collector)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise ExportError(f"{path}: cannot read: {exc}") from None
