@@ -4,9 +4,9 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from services.cli import backtest, policy
+from services.cli import backtest, check, policy
 
-COMMANDS = (backtest, policy)
+COMMANDS = (backtest, policy, check)
 
 Run = Callable[[argparse.Namespace], int]
 

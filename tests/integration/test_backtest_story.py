@@ -64,3 +64,17 @@ def test_backtest_of_the_story_gives_the_live_alerts(stack: Stack, tmp_path: Pat
     assert live, "the story raises alerts on the live system"
     # --show-contacts: the report names contacts by their CRM ids, as the live alerts do
     assert sorted(facts(alert, "contact") for alert in replayed) == sorted(facts(alert, "contact_id") for alert in live)
+
+    # The same pair through `rapport-guard check` against the running scorer: one more call would not be welcome.
+    check = [
+        "check",
+        "--url",
+        stack.url("scoring"),
+        "--tenant",
+        tenant,
+        "--sender",
+        "rep-sam",
+        "--contact",
+        "contact-dana",
+    ]
+    assert main([*check, "--channel", "phone_mobile"]) in {1, 2}
