@@ -50,6 +50,7 @@ test-integration: install system-deps
 bench: install system-deps
 	$(RUN) python -m tests.bench.ingestion
 	$(RUN) python -m tests.bench.scoring
+	$(RUN) python -m tests.bench.backtest
 
 # Crash, outage, poison and fuzz scenarios on real processes and Apache Kafka; prints and writes a report.
 reliability: install system-deps
