@@ -35,10 +35,11 @@ CHANNELS = ["email"] * 6 + ["phone_work", "phone_mobile", "sms", "linkedin"]
 
 def write_history(path: Path, events: int, contacts: int, seed: int = 11) -> int:
     """Contact after contact (so the backtest has to sort): one sender for 70 % of contacts, two for 20 %, three
-    for 10 %; a touch every 1-10 days from a random start in the last year, three in ten from the contact; every
-    fifth contact known only by e-mail address (pseudonymised on reading)."""
+    for 10 %; a touch every 1-10 days from a random start in a year ending months ago (nothing in the future, which
+    the backtest would refuse), three in ten from the contact; every fifth contact known only by e-mail address
+    (pseudonymised on reading)."""
     rng = random.Random(seed)
-    start = datetime(2026, 1, 1, tzinfo=UTC)
+    start = datetime.now(UTC) - timedelta(days=300 + 12 * max(1, events // contacts))
     per_contact = events // contacts
     written = 0
     with path.open("w", encoding="utf-8") as file:
