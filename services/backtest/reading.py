@@ -69,10 +69,10 @@ def read_export(
     tenant: str = "default",
 ) -> Export:
     """Every valid record of the file as a row, sorted by event time (ties keep the file's order)."""
-    fmt = fmt or detect_format(path)
-    export = Export(fmt)
-    collector = Collector(export, path, strict, key, labels)
     try:
+        fmt = fmt or detect_format(path)
+        export = Export(fmt)
+        collector = Collector(export, path, strict, key, labels)
         with path.open(encoding="utf-8-sig", newline="") as file:
             lines = _counted(file, progress)
             if fmt is Format.JSONL:
@@ -91,11 +91,19 @@ def read_export(
     return export
 
 
-def _counted(file: TextIO, progress: Progress | None) -> Iterator[str]:
-    for line in file:
-        if progress is not None:
-            progress(len(line))
+def _counted(file: TextIO, progress: Progress | None, every: int = 1000) -> Iterator[str]:
+    """The file's lines, telling `progress` how far the reading got every `every` lines."""
+    if progress is None:
+        yield from file
+        return
+    read = 0
+    for number, line in enumerate(file, start=1):
+        read += len(line)
+        if number % every == 0:
+            progress(read)
+            read = 0
         yield line
+    progress(read)
 
 
 def _read_jsonl(lines: Iterable[str], collector: Collector) -> None:

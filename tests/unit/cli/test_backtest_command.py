@@ -53,3 +53,8 @@ def test_compare_adds_the_differences_to_the_summary(tmp_path: Path) -> None:
     assert main(["backtest", str(history(tmp_path)), "--out", str(out), "--compare", str(stricter)]) == 0
     compare = json.loads((out / "summary.json").read_text())["compare"]
     assert (compare["added_count"], compare["removed_count"]) == (2, 1)
+
+
+def test_a_missing_export_exits_1_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["backtest", str(tmp_path / "gone.csv"), "--out", str(tmp_path / "r")]) == 1
+    assert "gone.csv: cannot read" in capsys.readouterr().err
