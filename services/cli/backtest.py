@@ -10,7 +10,7 @@ from typing import Any
 from services.backtest.compare import differences
 from services.backtest.history import Labels
 from services.backtest.reading import Export, ExportError, Format, read_export
-from services.backtest.replay import DEFAULT_BATCH, Replay, replay
+from services.backtest.replay import DEFAULT_BATCH, Replay, replay, tune_garbage_collection
 from services.backtest.report import render
 from services.backtest.summary import summarize
 from services.cli.progress import progress_bar
@@ -68,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"{exc}\n")
         return 1
     _print_problems(export)
+    tune_garbage_collection()
     result = _replay(export, policies)
     summary = summarize(export, result, labels, source=args.export.name, policy=_policy_name(policy_path), top=args.top)
     if other is not None and args.compare is not None:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from services.backtest.history import Labels
 from services.backtest.reading import read_export
-from services.backtest.replay import replay
+from services.backtest.replay import replay, tune_garbage_collection
 from services.backtest.summary import summarize
 from services.scoring.policy.file import PolicySet
 
@@ -101,6 +101,7 @@ def main() -> None:
         export = read_export(path, KEY, labels=labels)
         read_seconds = time.process_time() - started
         started = time.process_time()
+        tune_garbage_collection()
         result = replay(export.rows, PolicySet())
         replay_seconds = time.process_time() - started
         started = time.process_time()
