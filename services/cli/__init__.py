@@ -1,1 +1,1 @@
-"""`rapport-guard`: the command line for operators and scripts (backtest, policy, check, alerts)."""
+"""`rapport-guard`: one console script; each subcommand lives in its own module with a `register` function."""

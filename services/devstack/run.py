@@ -1,6 +1,7 @@
-"""`make run`: broker (embedded unless KAFKA_BOOTSTRAP_SERVERS is set), topics, three services, the demo.
+"""`make run`: a broker (chosen by KAFKA_IMPL unless KAFKA_BOOTSTRAP_SERVERS is set), topics, three services, the demo.
 
-Prints every alert as it arrives and keeps serving until Ctrl-C, then stops everything it started.
+Prints every alert as it arrives, and how to tail them with kcat or Python, and keeps serving until Ctrl-C, then
+stops everything it started.
 """
 
 import asyncio
@@ -8,26 +9,28 @@ import base64
 import json
 import os
 import secrets
+import shlex
 import signal
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
-from aiokafka import AIOKafkaConsumer
 
-from schemas import Alert
+from services.devstack.alert_feed import print_alerts
+from services.devstack.apache_kafka import ApacheKafka, kafka_version
+from services.devstack.broker_address import RUN_DIR, forget_broker, record_broker
+from services.devstack.broker_choice import chosen_impl
 from services.devstack.embedded_broker import EmbeddedBroker
 from services.devstack.processes import SERVICES, ServiceProcess
 from services.devstack.story import mentorship, pursuit
+from services.devstack.tail_commands import kcat_command, python_tail_command
 from services.devstack.topic_reader import open_reader
-from services.notification.wording import summary
+from services.runtime.kafka_security import kafka_security_options
 from services.runtime.settings import ServiceSettings
 from services.runtime.standard_webhooks import decode_secret, signed_headers
 from services.runtime.topics import create_topics, topic_names
 
-RUN_DIR = Path(".run")
 DEFAULT_PORTS = {"ingestion": 8080, "scoring": 8081, "notification": 8082}
 
 
@@ -60,18 +63,25 @@ async def post_demo(ingest_url: str, secret: str) -> None:
             say(f"demo: posted the {chapter} story ({len(events)} events)")
 
 
-async def print_alerts(consumer: AIOKafkaConsumer, stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        batches = await consumer.getmany(timeout_ms=500)
-        for records in batches.values():
-            for record in records:
-                alert = Alert.model_validate_json(record.value or b"")
-                say(f"ALERT [{alert.level.upper()}] {summary(alert)}")
+def tail_instructions(kind: str, bootstrap: str, topic: str) -> list[str]:
+    lines = [
+        f"Tail the alerts ({topic}):",
+        "  rapport-guard alerts --follow      (or: make alerts)",
+        "  " + shlex.join(kcat_command(kind, bootstrap, topic)),
+        "  " + python_tail_command(bootstrap, topic),
+    ]
+    if kind == "embedded":
+        lines.append(
+            "  The embedded broker serves kcat only with the -X settings above and an absolute offset (-o 0),"
+            " and no kcat consumer groups (-G); KAFKA_IMPL=apache serves every client."
+        )
+    return lines
 
 
-async def serve(bootstrap: str, env: dict[str, str]) -> None:
+async def serve(bootstrap: str, kind: str, env: dict[str, str]) -> None:
     settings = ServiceSettings(kafka_bootstrap_servers=bootstrap)
-    await create_topics(bootstrap, topic_names(settings), partitions=6)
+    security = kafka_security_options(settings)
+    await create_topics(bootstrap, topic_names(settings), partitions=6, security=security)
     processes = []
     for name in SERVICES:
         port_setting = SERVICES[name][1]
@@ -89,11 +99,13 @@ async def serve(bootstrap: str, env: dict[str, str]) -> None:
         for process in processes:
             await asyncio.to_thread(process.wait_ready)
             say(f"{process.name:<13} ready on {process.url}  (log: {process.log_path})")
-        consumer = await open_reader(bootstrap, settings.topic_alerts, "end")
+        consumer = await open_reader(bootstrap, settings.topic_alerts, "end", security=security)
         try:
-            printer = asyncio.create_task(print_alerts(consumer, stop))
+            printer = asyncio.create_task(print_alerts(consumer, say, stop))
             secret = env.get("GENERIC_WEBHOOK_SECRET") or os.environ["GENERIC_WEBHOOK_SECRET"]
             await post_demo(processes[0].url, secret)
+            for line in tail_instructions(kind, bootstrap, settings.topic_alerts):
+                say(line)
             say("Serving. Webhooks: POST " + processes[0].url + "/v1/webhooks/generic. Ctrl-C stops everything.")
             await stop.wait()
             await printer
@@ -105,22 +117,45 @@ async def serve(bootstrap: str, env: dict[str, str]) -> None:
             await asyncio.to_thread(process.stop)
 
 
+def start_broker(kind: str) -> EmbeddedBroker | ApacheKafka:
+    """The chosen broker, not yet started; the caller stops it, even when Ctrl-C cuts the start short."""
+    log = RUN_DIR / "broker.log"
+    if kind == "apache":
+        say(f"starting Apache Kafka {kafka_version()} (single node, KRaft; log: {log})…")
+        return ApacheKafka(log_path=log, progress=say)
+    say(f"starting the embedded broker (Tansu, memory storage; log: {log})…")
+    return EmbeddedBroker(log_file=log)
+
+
 def main() -> None:
     env = demo_environment()
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    broker = None
     RUN_DIR.mkdir(exist_ok=True)
-    if not bootstrap:
-        broker = EmbeddedBroker(log_file=RUN_DIR / "broker.log")
-        broker.start()
-        bootstrap = broker.bootstrap
-        say(f"embedded Kafka-protocol broker (Tansu, memory storage) on {bootstrap}")
-    else:
-        say(f"using Kafka at {bootstrap}")
+    broker: EmbeddedBroker | ApacheKafka | None = None
     try:
-        asyncio.run(serve(bootstrap, env))
-    finally:
+        started = time.monotonic()
+        bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+        if bootstrap:
+            kind = "external"
+        else:
+            try:
+                kind = chosen_impl(os.environ)
+            except (ValueError, RuntimeError) as error:
+                sys.exit(f"make run: {error}")
+            broker = start_broker(kind)
+            broker.start()
+            bootstrap = broker.bootstrap
+        say(f"broker: {kind} at {bootstrap}")
         if broker is not None:
+            say(f"  started in {time.monotonic() - started:.1f} s")
+        record_broker(bootstrap)
+        asyncio.run(serve(bootstrap, kind, env))
+    except KeyboardInterrupt:
+        say("interrupted.")
+    finally:
+        forget_broker()
+        if isinstance(broker, ApacheKafka):
+            broker.destroy()
+        elif broker is not None:
             broker.stop()
         say("stopped.")
     sys.exit(0)

@@ -2,20 +2,27 @@
 
 import asyncio
 import time
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from aiokafka import AIOKafkaConsumer
 
 
 async def open_reader(
-    bootstrap: str, topic: str, start: Literal["beginning", "end"], wait_seconds: float = 30
+    bootstrap: str,
+    topic: str,
+    start: Literal["beginning", "end"],
+    wait_seconds: float = 30,
+    security: Mapping[str, Any] | None = None,
 ) -> AIOKafkaConsumer:
-    """Read every partition of `topic` from its beginning or from its end as of now."""
+    """Read every partition of `topic` from its beginning or from its end as of now; `security` holds the
+    aiokafka options of `kafka_security_options` for a secured cluster."""
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
         enable_auto_commit=False,
         auto_offset_reset="earliest" if start == "beginning" else "latest",
+        **(security or {}),
     )
     await consumer.start()
     deadline = time.monotonic() + wait_seconds

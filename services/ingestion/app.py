@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
+from functools import partial
 from typing import TypeVar
 
 from fastapi import FastAPI, Request, Response
@@ -17,6 +18,8 @@ from schemas import Source
 from services.ingestion import generic, hubspot, pipedrive, salesforce, soap
 from services.ingestion.dedupe import DedupeStore, MemoryDedupe
 from services.ingestion.dedupe_redis import RedisDedupe
+from services.ingestion.enrichment.crms import build_enrichment
+from services.ingestion.enrichment.service import Enrichment
 from services.ingestion.intake import BodyError, map_items, parse_json, split_items
 from services.ingestion.items import Item
 from services.ingestion.metrics import WEBHOOKS_RECEIVED, WEBHOOKS_REJECTED
@@ -31,6 +34,7 @@ from services.runtime.http_metrics import install_http_metrics
 from services.runtime.lifecycle import BrokerConnection
 from services.runtime.probes import ReadinessCheck, probes_router
 from services.runtime.standard_webhooks import SignatureError, verify
+from services.runtime.startup_checks import kafka_refusal
 
 log = logging.getLogger("rapport_guard.ingestion")
 
@@ -44,6 +48,8 @@ def build_app(
     readiness: ReadinessCheck,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
     dedupe: DedupeStore | None = None,
+    *,
+    enrichment: Enrichment | None = None,
 ) -> FastAPI:
     """The app without Kafka wiring, so tests can hand it any sink and store."""
     app = FastAPI(
@@ -60,6 +66,7 @@ def build_app(
         TenantRateLimiter(settings.tenant_rate_limit_per_second, settings.tenant_rate_limit_burst),
     )
     readers = Readers(settings)
+    enrich = enrichment or build_enrichment(settings)
 
     async def receive(request: Request, source: Source, read: Reader) -> Answer:
         WEBHOOKS_RECEIVED.labels(source=source).inc()
@@ -67,7 +74,8 @@ def build_app(
         if body is None:
             limit = settings.max_body_bytes
             raise Refusal(413, "body_too_large", f"the body is over {limit} bytes; send fewer events per request")
-        answer = await intake.accept(source, read(request, body, datetime.now(UTC)))
+        items = await enrich.apply(source, read(request, body, datetime.now(UTC)))
+        answer = await intake.accept(source, items)
         if answer.status == 422:
             WEBHOOKS_REJECTED.labels(source=source, reason="all_invalid").inc()
         return answer
@@ -240,14 +248,15 @@ async def read_limited(request: Request, limit: int) -> bytes | None:
 def open_dedupe(settings: IngestionSettings) -> DedupeStore:
     if settings.dedupe_store_url.startswith("memory://"):
         return MemoryDedupe(settings.dedupe_ttl_seconds, settings.dedupe_max_keys)
-    return RedisDedupe(settings.dedupe_store_url, settings.dedupe_ttl_seconds)
+    return RedisDedupe(settings.dedupe_store_url, settings.dedupe_ttl_seconds, ca_file=settings.redis_ssl_cafile)
 
 
 def create_app(settings: IngestionSettings) -> FastAPI:
     broker = build_broker(settings, "ingestion", MAX_BATCH_BYTES)
-    connection = BrokerConnection(broker)
+    connection = BrokerConnection(broker, diagnose=partial(kafka_refusal, settings))
     sink = KafkaEventSink(broker, settings.topic_events, settings.publish_timeout_seconds, MAX_BATCH_BYTES)
     dedupe = open_dedupe(settings)
+    enrichment = build_enrichment(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -255,5 +264,6 @@ def create_app(settings: IngestionSettings) -> FastAPI:
         yield
         await connection.close()
         await dedupe.close()
+        await enrichment.close()
 
-    return build_app(settings, sink, connection.problem, lifespan, dedupe)
+    return build_app(settings, sink, connection.problem, lifespan, dedupe, enrichment=enrichment)

@@ -6,6 +6,7 @@ Redis trouble never refuses a webhook (a CRM bans endpoints that fail): `seen` t
 
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -16,8 +17,8 @@ log = logging.getLogger(__name__)
 
 
 class RedisDedupe:
-    def __init__(self, url: str, ttl_seconds: int, timeout_seconds: float = 1.0) -> None:
-        self.client: Redis = connect_redis(url, timeout_seconds)
+    def __init__(self, url: str, ttl_seconds: int, timeout_seconds: float = 1.0, ca_file: Path | None = None) -> None:
+        self.client: Redis = connect_redis(url, timeout_seconds, ca_file)
         self.ttl_seconds = ttl_seconds
 
     async def seen(self, keys: Sequence[str], now: float) -> set[str]:

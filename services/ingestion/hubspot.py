@@ -22,6 +22,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas import Channel, Direction, Kind, OutreachEvent, Source
+from services.ingestion.enrichment.consent import consent_event, consent_event_id, email_flag
+from services.ingestion.enrichment.lookups import HubSpotLookup
 from services.ingestion.intake import BodyError, check_count, touch_or_reject
 from services.ingestion.items import Item
 from services.runtime.standard_webhooks import SignatureError
@@ -31,6 +33,8 @@ SIGNATURE_HEADER = "x-hubspot-signature-v3"
 TIMESTAMP_HEADER = "x-hubspot-request-timestamp"
 CONTACT_TYPE = "0-1"
 REPLY_PROPERTY = "hs_sales_email_last_replied"
+OPT_OUT_PROPERTY = "hs_email_optout"
+"""The contact unsubscribed from all e-mail ("true"), or was subscribed again ("false")."""
 MAX_MILLIS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 UNATTRIBUTED_SENDER = "unattributed"
 """Sender id when HubSpot does not say which user acted (`sourceId` is not `userId:<id>`)."""
@@ -140,6 +144,8 @@ def to_item(index: int, event: HubSpotEvent, identity_key: bytes, received_at: d
         return _association(index, event, received_at)
     if event.subscription_type.endswith(".propertyChange") and event.property_name == REPLY_PROPERTY:
         return _reply(index, event, received_at)
+    if event.subscription_type.endswith(".propertyChange") and event.property_name == OPT_OUT_PROPERTY:
+        return _email_consent(index, event, received_at)
     return Item.ignore(index, event.delivery_id, f"{event.subscription_type} is not a touch of a contact")
 
 
@@ -158,7 +164,9 @@ def _association(index: int, event: HubSpotEvent, received_at: datetime) -> Item
     # One id per (engagement, contact): both directions of the association and every retry collapse into one.
     shape = (engagement.channel, Direction.OUTBOUND, engagement.kind)
     at = _from_millis(event.occurred_at)
-    return _touch(index, event, f"assoc-{engagement_id}-{contact}", contact, at, shape, received_at)
+    item = _touch(index, event, f"assoc-{engagement_id}-{contact}", contact, at, shape, received_at)
+    item.lookup = HubSpotLookup(str(contact), engagement_type, str(engagement_id))
+    return item
 
 
 def _association_types(event: HubSpotEvent) -> tuple[str | None, str | None]:
@@ -180,7 +188,27 @@ def _reply(index: int, event: HubSpotEvent, received_at: datetime) -> Item:
     replied_at = _property_time(event.property_value) or _from_millis(event.occurred_at)
     event_id = f"reply-{event.object_id}-{int(replied_at.timestamp() * 1000)}"
     shape = (Channel.EMAIL, Direction.INBOUND, Kind.REPLY)
-    return _touch(index, event, event_id, event.object_id, replied_at, shape, received_at)
+    item = _touch(index, event, event_id, event.object_id, replied_at, shape, received_at)
+    item.lookup = HubSpotLookup(str(event.object_id))
+    return item
+
+
+def _email_consent(index: int, event: HubSpotEvent, received_at: datetime) -> Item:
+    """A change of `hs_email_optout`: HubSpot says when, and whether it was set or cleared."""
+    if event.subscription_type.startswith("object.") and event.object_type_id != CONTACT_TYPE:
+        return Item.ignore(index, event.delivery_id, f"{OPT_OUT_PROPERTY} changed on a non-contact object")
+    if event.object_id is None or event.property_value not in {"true", "false"}:
+        return Item.reject(index, event.delivery_id, f"objectId and a true/false {OPT_OUT_PROPERTY} are required")
+    at = _from_millis(event.occurred_at)
+    flag = email_flag(f"hubspot-contact-{event.object_id}-{OPT_OUT_PROPERTY}", event.property_value == "true", at)
+    event_id = consent_event_id(flag, at)
+    return touch_or_reject(
+        index,
+        event_id,
+        lambda: consent_event(
+            flag, Source.HUBSPOT, str(event.portal_id), str(event.object_id), _sender(event.source_id), received_at, at
+        ),
+    )
 
 
 def _touch(  # noqa: PLR0917 - one call per touch kind, all arguments named at the call sites

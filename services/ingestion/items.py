@@ -18,6 +18,10 @@ class Item:
     event: OutreachEvent | None = None
     rejected: str | None = None
     ignored: str | None = None
+    lookup: object | None = None
+    """What the CRM's API should be asked about this touch (an adapter's own dataclass); None: nothing."""
+    note: str | None = None
+    """Said with an accepted item, e.g. that it was published without enrichment."""
 
     @classmethod
     def touch(cls, index: int, event: OutreachEvent) -> "Item":
@@ -33,10 +37,12 @@ class Item:
 
     def result(self, status: ItemStatus | None = None) -> ItemResult:
         """The answer for this item; `status` overrides it once dedupe has looked at the event."""
+        reason: str | None
         if self.rejected is not None:
             status, reason = ItemStatus.REJECTED, self.rejected
         elif self.ignored is not None:
             status, reason = ItemStatus.IGNORED, self.ignored
         else:
-            status, reason = status or ItemStatus.ACCEPTED, None
+            status = status or ItemStatus.ACCEPTED
+            reason = self.note if status is ItemStatus.ACCEPTED else None
         return {"index": self.index, "event_id": self.event_id, "status": status, "reason": reason}

@@ -7,6 +7,7 @@ import uvicorn
 from services.ingestion.app import create_app
 from services.ingestion.settings import IngestionSettings
 from services.runtime.logs import configure_logging
+from services.runtime.startup_checks import refuse_to_start_without_access
 
 
 def tune_garbage_collector() -> None:
@@ -27,6 +28,7 @@ def tune_garbage_collector() -> None:
 def main() -> None:
     settings = IngestionSettings.load()
     configure_logging(settings.log_level)
+    refuse_to_start_without_access(settings, {"DEDUPE_STORE_URL": settings.dedupe_store_url})
     app = create_app(settings)
     tune_garbage_collector()
     uvicorn.run(

@@ -23,3 +23,14 @@ PUBLISH_DURATION = Histogram(
     "Wait for Kafka to acknowledge one request's events",
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
+ENRICHMENT = Counter(
+    "rapport_ingestion_enrichment_total",
+    "Touches from CRM webhooks by whether the CRM's API could be asked (enriched) or not (not_enriched: "
+    "published with what the webhook said)",
+    ["source", "result"],
+)
+ENRICHMENT_FAILURES = Counter(
+    "rapport_ingestion_enrichment_failures_total",
+    "CRM API look-ups that failed, by why (timeout, unreachable, rate_limited, unauthorized, error)",
+    ["source", "reason"],
+)

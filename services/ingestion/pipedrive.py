@@ -12,8 +12,10 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
-from schemas import Channel, Direction, Kind, OutreachEvent, Source
+from schemas import Channel, Direction, Kind, Outcome, OutreachEvent, Source
 from services.identity.pseudonyms import email_pseudonym
+from services.ingestion.enrichment.consent import consent_event, consent_event_id, email_flag
+from services.ingestion.enrichment.lookups import MARKETING_UNSUBSCRIBED, PipedriveLookup
 from services.ingestion.intake import BodyError, describe, touch_or_reject
 from services.ingestion.items import Item
 
@@ -96,6 +98,20 @@ class Activity(BaseModel):
     marked_as_done_time: str | None = Field(default=None, max_length=40)
     update_time: str | None = Field(default=None, max_length=40)
     add_time: str | None = Field(default=None, max_length=40)
+    subject: str | None = Field(default=None, max_length=1000)
+    note: str | None = Field(default=None, max_length=10_000)
+
+
+class Person(BaseModel):
+    """The fields of a person change that matter here: who owns them, and when they last wrote to us."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: int
+    owner_id: int | None = None
+    last_incoming_mail_time: str | None = Field(default=None, max_length=40)
+    marketing_status: str | None = Field(default=None, max_length=40)
+    update_time: str | None = Field(default=None, max_length=40)
 
 
 def parse(payload: Any) -> Webhook:
@@ -110,6 +126,8 @@ def parse(payload: Any) -> Webhook:
 
 def to_item(webhook: Webhook, identity_key: bytes, received_at: datetime) -> Item:
     meta, delivery_id = webhook.meta, str(webhook.meta.id)
+    if meta.entity == "person" and meta.action in TOUCH_ACTIONS and webhook.data is not None:
+        return _person(webhook, received_at)
     if meta.entity != "activity" or meta.action not in TOUCH_ACTIONS or webhook.data is None:
         return Item.ignore(0, delivery_id, f"{meta.action}.{meta.entity} is not a touch")
     try:
@@ -136,7 +154,7 @@ def _activity(activity: Activity, meta: Meta, identity_key: bytes, received_at: 
     if occurred_at is None:
         return Item.reject(0, event_id, "activity has no time (marked_as_done_time, due_date or add_time)")
     channel, kind = shape
-    return touch_or_reject(
+    item = touch_or_reject(
         0,
         event_id,
         lambda: OutreachEvent(
@@ -150,6 +168,83 @@ def _activity(activity: Activity, meta: Meta, identity_key: bytes, received_at: 
             channel=channel,
             direction=Direction.OUTBOUND,
             kind=kind,
+            outcome=Outcome.ANSWERED if kind is Kind.MEETING else None,
+        ),
+    )
+    if activity.person_id is not None or not contact.startswith(("em_", "ph_")):
+        call = channel is Channel.PHONE_WORK
+        text = f"{activity.subject or ''} {activity.note or ''}" if call else ""
+        item.lookup = PipedriveLookup(contact, call=call, call_text=text)
+    return item
+
+
+def _person(webhook: Webhook, received_at: datetime) -> Item:
+    """A person whose `last_incoming_mail_time` moved has written to us: an inbound e-mail reply at that time.
+
+    Pipedrive's mail sync sets the field; the reply goes to the rep the person answered (docs/ingestion.md).
+    """
+    delivery_id, meta = str(webhook.meta.id), webhook.meta
+    try:
+        person = Person.model_validate(webhook.data)
+    except ValidationError as exc:
+        return Item.reject(0, delivery_id, describe(exc))
+    previous = webhook.previous or {}
+    if "marketing_status" in previous and previous["marketing_status"] != person.marketing_status:
+        return _marketing_consent(webhook, person, received_at)
+    before = previous.get("last_incoming_mail_time")
+    replied_at = _time(person.last_incoming_mail_time)
+    if (
+        replied_at is None
+        or "last_incoming_mail_time" not in (webhook.previous or {})
+        or before == (person.last_incoming_mail_time)
+    ):
+        return Item.ignore(0, delivery_id, "person change without a new incoming e-mail is not a touch")
+    sender = person.owner_id or meta.user_id
+    if sender is None:
+        return Item.reject(0, delivery_id, "person has no owner_id")
+    event_id = f"reply-{person.id}-{int(replied_at.timestamp())}"
+    item = touch_or_reject(
+        0,
+        event_id,
+        lambda: OutreachEvent(
+            event_id=event_id,
+            tenant=str(meta.company_id),
+            source=Source.PIPEDRIVE,
+            occurred_at=replied_at,
+            received_at=received_at,
+            sender_id=str(sender),
+            contact_id=str(person.id),
+            channel=Channel.EMAIL,
+            direction=Direction.INBOUND,
+            kind=Kind.REPLY,
+        ),
+    )
+    item.lookup = PipedriveLookup(str(person.id))
+    return item
+
+
+def _marketing_consent(webhook: Webhook, person: Person, received_at: datetime) -> Item:
+    """`marketing_status` turned `unsubscribed` (an e-mail opt-out), or away from it (an opt-in).
+
+    Other moves (no_consent → subscribed, archived) are not the contact's word on being contacted: ignored.
+    """
+    meta, delivery_id = webhook.meta, str(webhook.meta.id)
+    was_unsubscribed = (webhook.previous or {}).get("marketing_status") == MARKETING_UNSUBSCRIBED
+    if person.marketing_status != MARKETING_UNSUBSCRIBED and not was_unsubscribed:
+        return Item.ignore(0, delivery_id, "marketing status change that is neither an opt-out nor an opt-in")
+    changed_at = _time(person.update_time) or _time(meta.timestamp if isinstance(meta.timestamp, str) else None)
+    if changed_at is None:
+        return Item.reject(0, delivery_id, "person has no update_time")
+    flag = email_flag(
+        f"pipedrive-person-{person.id}-marketing_status", person.marketing_status == MARKETING_UNSUBSCRIBED, changed_at
+    )
+    event_id = consent_event_id(flag, changed_at)
+    sender = str(person.owner_id or meta.user_id or "unattributed")
+    return touch_or_reject(
+        0,
+        event_id,
+        lambda: consent_event(
+            flag, Source.PIPEDRIVE, str(meta.company_id), str(person.id), sender, received_at, changed_at
         ),
     )
 

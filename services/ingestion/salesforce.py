@@ -14,6 +14,7 @@ from defusedxml.ElementTree import fromstring
 
 from schemas import Channel, Direction, Kind, Outcome, OutreachEvent, Source
 from services.identity.pseudonyms import email_pseudonym
+from services.ingestion.enrichment.lookups import SalesforceLookup
 from services.ingestion.intake import BodyError, touch_or_reject
 from services.ingestion.items import Item
 
@@ -111,9 +112,17 @@ class Record:
                 channel=channel,
                 direction=direction,
                 kind=kind,
-                outcome=_call_outcome(self.fields.get("CallDisposition", "")) if kind is Kind.CALL else None,
+                outcome=self._outcome(kind, at),
             ),
         )
+
+    def _outcome(self, kind: Kind, at: datetime) -> Outcome | None:
+        if kind is Kind.CALL:
+            return _call_outcome(self.fields.get("CallDisposition", ""))
+        if kind is Kind.MEETING:
+            ended = _first_time(self.fields, "EndDateTime") or at
+            return Outcome.ANSWERED if ended <= self.context.received_at else None
+        return None
 
 
 def to_item(index: int, note: Notification, context: Context) -> Item:
@@ -158,7 +167,17 @@ def _activity(record: Record, shape: tuple[Channel, Kind, Direction], at: dateti
         return Item.reject(record.index, record.record_id, "no OwnerId: add OwnerId to the outbound message's fields")
     if at is None:
         return Item.reject(record.index, record.record_id, "no time: add CreatedDate to the outbound message's fields")
-    return record.touch(shape, at, sender, contact)
+    item = record.touch(shape, at, sender, contact)
+    fields = record.fields
+    call = shape[0] is Channel.PHONE_WORK
+    item.lookup = SalesforceLookup(
+        contact,
+        call=call,
+        call_text=f"{fields.get('Subject', '')} {fields.get('Description', '')}" if call else "",
+        what_id=fields.get("WhatId"),
+        answered_by=sender if shape[2] is Direction.INBOUND else None,
+    )
+    return item
 
 
 def _email(record: Record) -> Item:
@@ -179,7 +198,14 @@ def _email(record: Record) -> Item:
     if user is None:
         return Item.reject(record.index, record.record_id, "EmailMessage needs CreatedById or the user's address")
     shape = (Channel.EMAIL, Kind.REPLY, Direction.INBOUND) if inbound else (Channel.EMAIL, Kind.MESSAGE, OUTBOUND)
-    return record.touch(shape, at, user, email_pseudonym(key, contact_address))
+    item = record.touch(shape, at, user, email_pseudonym(key, contact_address))
+    item.lookup = SalesforceLookup(
+        None,
+        what_id=fields.get("RelatedToId"),
+        contact_address=contact_address,
+        reply_to_id=fields.get("ReplyToEmailMessageId") if inbound else None,
+    )
+    return item
 
 
 def _call_outcome(disposition: str) -> Outcome | None:

@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from services.runtime.settings import ServiceSettings
 from services.runtime.standard_webhooks import decode_secret
 
+_BASE_URL = r"^https?://[^\s/?#]+(/[^\s?#]*)?$"
 _SALESFORCE_ID = re.compile(r"^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$")
 
 
@@ -44,6 +45,30 @@ class IngestionSettings(ServiceSettings):
     dedupe_max_keys: int = Field(default=500_000, ge=1_000, description="Cap of the in-memory dedupe store.")
     tenant_rate_limit_per_second: float = Field(default=200.0, gt=0)
     tenant_rate_limit_burst: int = Field(default=2_000, ge=1)
+    hubspot_access_token: SecretStr | None = Field(
+        default=None, min_length=1, description="A HubSpot private app's access token: enrichment reads CRM records."
+    )
+    hubspot_api_base_url: str = Field(default="https://api.hubapi.com", pattern=_BASE_URL)
+    hubspot_requests_per_10_seconds: int = Field(
+        default=100, ge=1, description="HubSpot's per-10-second limit of the private app (100, or 190 on Pro)."
+    )
+    salesforce_instance_url: str | None = Field(
+        default=None, pattern=_BASE_URL, description="The org's My Domain URL, e.g. https://acme.my.salesforce.com"
+    )
+    salesforce_client_id: str | None = Field(default=None, min_length=1, max_length=300)
+    salesforce_client_secret: SecretStr | None = Field(default=None, min_length=1)
+    salesforce_api_base_url: str | None = Field(
+        default=None, pattern=_BASE_URL, description="Overrides SALESFORCE_INSTANCE_URL for API and token calls."
+    )
+    pipedrive_api_token: SecretStr | None = Field(default=None, min_length=1)
+    pipedrive_api_base_url: str = Field(default="https://api.pipedrive.com", pattern=_BASE_URL)
+    enrichment_timeout_seconds: float = Field(
+        default=2.0, gt=0, le=30, description="Time one request may spend asking CRM APIs; then it publishes."
+    )
+    enrichment_cache_ttl_seconds: float = Field(default=300.0, ge=0, description="How long a CRM record is reused.")
+    enrichment_recent_sender_ttl_seconds: float = Field(
+        default=30 * 86400, ge=0, description="How long the last rep to reach a contact is remembered for replies."
+    )
 
     @field_validator("generic_webhook_secret")
     @classmethod
@@ -67,6 +92,22 @@ class IngestionSettings(ServiceSettings):
         if (self.pipedrive_webhook_user is None) != (self.pipedrive_webhook_password is None):
             raise ValueError("set PIPEDRIVE_WEBHOOK_USER and PIPEDRIVE_WEBHOOK_PASSWORD together, or neither")
         return self
+
+    @model_validator(mode="after")
+    def _salesforce_client(self) -> Self:
+        given = [self.salesforce_client_id is not None, self.salesforce_client_secret is not None]
+        if any(given) and not all(given):
+            raise ValueError("set SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET together, or neither")
+        if all(given) and self.salesforce_api_base_url is None and self.salesforce_instance_url is None:
+            raise ValueError("SALESFORCE_CLIENT_ID needs SALESFORCE_INSTANCE_URL (the org's My Domain URL)")
+        return self
+
+    def crm_api_configured(self) -> bool:
+        return (
+            self.hubspot_access_token is not None
+            or self.salesforce_client_id is not None
+            or self.pipedrive_api_token is not None
+        )
 
     def generic_webhook_keys(self) -> list[bytes]:
         return [decode_secret(part) for part in self.generic_webhook_secret.get_secret_value().split()]

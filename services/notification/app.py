@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from functools import partial
 
 import httpx
 from fastapi import FastAPI
@@ -20,13 +21,14 @@ from services.runtime.clock import utc_now
 from services.runtime.http_metrics import install_http_metrics
 from services.runtime.lifecycle import BrokerConnection
 from services.runtime.probes import probes_router
+from services.runtime.startup_checks import kafka_refusal
 
 
 def open_cooldown_store(settings: NotificationSettings) -> CooldownStore:
     retention = timedelta(days=settings.notify_cooldown_retention_days)
     if settings.notify_cooldown_store_url.startswith("memory://"):
         return MemoryCooldownStore(retention)
-    return RedisCooldownStore(settings.notify_cooldown_store_url, retention)
+    return RedisCooldownStore(settings.notify_cooldown_store_url, retention, settings.redis_ssl_cafile)
 
 
 def create_app(settings: NotificationSettings) -> FastAPI:
@@ -46,7 +48,7 @@ def create_app(settings: NotificationSettings) -> FastAPI:
     )
     broker = build_broker(settings, "notification")
     NotificationStream(broker, settings, utc_now, notifier)
-    connection = BrokerConnection(broker)
+    connection = BrokerConnection(broker, diagnose=partial(kafka_refusal, settings))
 
     async def readiness() -> str | None:
         return await store.problem() or await connection.problem()

@@ -5,6 +5,7 @@ Kafka partition and so from one consumer at a time, which is why a plain GET and
 """
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from pydantic import ValidationError
 from redis.exceptions import RedisError
@@ -17,8 +18,8 @@ KEY_PREFIX = "rapport-guard:notification:cooldown:"
 
 
 class RedisCooldownStore:
-    def __init__(self, url: str, retention: timedelta) -> None:
-        self.redis = connect_redis(url, 5)
+    def __init__(self, url: str, retention: timedelta, ca_file: Path | None = None) -> None:
+        self.redis = connect_redis(url, 5, ca_file)
         self.retention = retention
 
     async def load(self, key: str) -> PairNotices | None:

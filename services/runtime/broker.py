@@ -7,6 +7,7 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import REGISTRY
 
 from services.runtime.consumer_lag import CONSUMER_LAG
+from services.runtime.kafka_security import kafka_security, kafka_security_options
 from services.runtime.settings import ServiceSettings
 
 DEFAULT_MAX_BATCH_BYTES = 16_384
@@ -29,6 +30,7 @@ def build_broker(
         max_batch_size=max_batch_bytes,
         enable_idempotence=False,
         acks="all",
+        security=kafka_security(settings),
         logger=None,
         middlewares=[KafkaPrometheusMiddleware(registry=REGISTRY, app_name=service)],
     )
@@ -39,4 +41,4 @@ def build_broker(
 def kafka_client_options(settings: ServiceSettings) -> dict[str, Any]:
     """Connection options for every aiokafka client a service opens beside its broker (admin clients, readers):
     built here so that each of them reaches the cluster exactly as the broker does."""
-    return {"bootstrap_servers": settings.kafka_bootstrap_servers.split(",")}
+    return {"bootstrap_servers": settings.kafka_bootstrap_servers.split(","), **kafka_security_options(settings)}

@@ -1,10 +1,13 @@
 """Settings every service shares; each service extends `ServiceSettings` with its own."""
 
 import sys
-from typing import Self
+from typing import Literal, Self
 
-from pydantic import Field, ValidationError
+from pydantic import Field, FilePath, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+KafkaSecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+KafkaSaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 
 
 class ServiceSettings(BaseSettings):
@@ -22,6 +25,24 @@ class ServiceSettings(BaseSettings):
     )
     kafka_client_id: str = "rapport-guard"
     kafka_request_timeout_ms: int = Field(default=10_000, ge=1_000)
+    kafka_security_protocol: KafkaSecurityProtocol = Field(
+        default="PLAINTEXT", description="How every Kafka client reaches the brokers (hosted Kafka: SASL_SSL)."
+    )
+    kafka_sasl_mechanism: KafkaSaslMechanism = Field(
+        default="PLAIN", description="SASL mechanism for SASL_PLAINTEXT and SASL_SSL."
+    )
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: FilePath | None = Field(
+        default=None, description="PEM CA bundle that signed the brokers' certificates; unset = the system CAs."
+    )
+    kafka_ssl_certfile: FilePath | None = Field(default=None, description="PEM client certificate (mTLS).")
+    kafka_ssl_keyfile: FilePath | None = Field(
+        default=None, description="PEM key of the client certificate, when the certificate file does not hold it."
+    )
+    redis_ssl_cafile: FilePath | None = Field(
+        default=None, description="PEM CA bundle for `rediss://` stores; unset = the system CAs."
+    )
     topic_events: str = "outreach.events"
     topic_events_dlq: str = "outreach.events.dlq"
     topic_scores: str = "outreach.scores"
@@ -29,6 +50,29 @@ class ServiceSettings(BaseSettings):
     topic_notifications: str = "outreach.notifications"
     topic_alerts_dlq: str = "outreach.alerts.dlq"
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _kafka_security_is_complete(self) -> Self:
+        """Refuse half a configuration at start: otherwise it surfaces as a broker that never answers."""
+        protocol = self.kafka_security_protocol
+        if protocol.startswith("SASL_"):
+            if not self.kafka_sasl_username:
+                raise ValueError(f"KAFKA_SASL_USERNAME: required when KAFKA_SECURITY_PROTOCOL is {protocol}")
+            if self.kafka_sasl_password is None or not self.kafka_sasl_password.get_secret_value():
+                raise ValueError(f"KAFKA_SASL_PASSWORD: required when KAFKA_SECURITY_PROTOCOL is {protocol}")
+        if not protocol.endswith("SSL"):
+            for name, value in (
+                ("KAFKA_SSL_CAFILE", self.kafka_ssl_cafile),
+                ("KAFKA_SSL_CERTFILE", self.kafka_ssl_certfile),
+                ("KAFKA_SSL_KEYFILE", self.kafka_ssl_keyfile),
+            ):
+                if value is not None:
+                    raise ValueError(
+                        f"{name}: only used when KAFKA_SECURITY_PROTOCOL is SSL or SASL_SSL, not {protocol}"
+                    )
+        if self.kafka_ssl_keyfile is not None and self.kafka_ssl_certfile is None:
+            raise ValueError("KAFKA_SSL_KEYFILE: set KAFKA_SSL_CERTFILE too (the key belongs to a client certificate)")
+        return self
 
     @classmethod
     def load(cls) -> Self:
@@ -38,7 +82,8 @@ class ServiceSettings(BaseSettings):
         except ValidationError as exc:
             lines = [f"{cls.__name__}: invalid configuration"]
             for error in exc.errors():
-                field = ".".join(str(part) for part in error["loc"]).upper() or "(settings)"
-                lines.append(f"  {field}: {error['msg']}")
+                field = ".".join(str(part) for part in error["loc"]).upper()
+                message = error["msg"].removeprefix("Value error, ")
+                lines.append(f"  {field}: {message}" if field else f"  {message}")
             sys.stderr.write("\n".join(lines) + "\n")
             raise SystemExit(2) from None

@@ -4,11 +4,14 @@ import argparse
 import asyncio
 import contextlib
 from collections.abc import Mapping
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from services.runtime.kafka_security import kafka_security_options
 from services.runtime.settings import ServiceSettings
+from services.runtime.startup_checks import refuse_to_start_without_access
 
 
 def topic_names(settings: ServiceSettings) -> list[str]:
@@ -34,10 +37,13 @@ async def create_topics(
     partitions: int,
     replication: int = 1,
     configs: Mapping[str, Mapping[str, str]] | None = None,
+    *,
+    security: Mapping[str, Any] | None = None,
 ) -> None:
-    """Create the topics that do not exist yet; existing ones are left as they are."""
+    """Create the topics that do not exist yet; existing ones are left as they are. `security` holds the
+    aiokafka options of `kafka_security_options` for a secured cluster."""
     configs = configs or {}
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap.split(","), request_timeout_ms=15_000)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap.split(","), request_timeout_ms=15_000, **(security or {}))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -65,7 +71,8 @@ def main() -> None:
     parser.add_argument("--replication", type=int, default=1)
     parser.add_argument("--events-retention-days", type=float, default=400)
     args = parser.parse_args()
-    settings = ServiceSettings()
+    settings = ServiceSettings.load()
+    refuse_to_start_without_access(settings, {})
     asyncio.run(
         create_topics(
             settings.kafka_bootstrap_servers,
@@ -73,6 +80,7 @@ def main() -> None:
             args.partitions,
             args.replication,
             events_retention(settings, args.events_retention_days),
+            security=kafka_security_options(settings),
         )
     )
 

@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -11,6 +12,7 @@ from services.runtime.clock import utc_now
 from services.runtime.http_metrics import install_http_metrics
 from services.runtime.lifecycle import BrokerConnection
 from services.runtime.probes import probes_router
+from services.runtime.startup_checks import kafka_refusal
 from services.scoring.http.api import scoring_router
 from services.scoring.policy.file import load_policy
 from services.scoring.processing.processor import Processor
@@ -48,7 +50,7 @@ def create_app(settings: ScoringSettings) -> FastAPI:
         state_lock=state_lock,
         takeover=takeover,
     )
-    connection = BrokerConnection(broker)
+    connection = BrokerConnection(broker, diagnose=partial(kafka_refusal, settings))
 
     async def readiness() -> str | None:
         try:

@@ -6,6 +6,7 @@ import sys
 import uvicorn
 
 from services.runtime.logs import configure_logging
+from services.runtime.startup_checks import refuse_to_start_without_access
 from services.scoring.app import create_app
 from services.scoring.policy.file import PolicyFileError
 from services.scoring.settings import ScoringSettings
@@ -21,6 +22,7 @@ def tune_garbage_collection() -> None:
 def main() -> None:
     settings = ScoringSettings.load()
     configure_logging(settings.log_level)
+    refuse_to_start_without_access(settings, {"STATE_STORE_URL": settings.state_store_url})
     try:
         app = create_app(settings)
     except PolicyFileError as exc:

@@ -3,8 +3,9 @@
 import os
 from typing import Protocol
 
+from services.devstack.apache_kafka import ApacheKafka
+from services.devstack.broker_choice import chosen_impl as chosen_kind
 from services.devstack.embedded_broker import EmbeddedBroker
-from tests.harness.apache_kafka import ApacheKafka, java_available
 
 
 class Broker(Protocol):
@@ -30,14 +31,8 @@ class ApacheTestBroker(ApacheKafka):
 
 
 def chosen_impl() -> str:
-    impl = os.environ.get("KAFKA_IMPL", "auto")
-    if impl not in {"apache", "embedded", "auto"}:
-        raise ValueError(f"KAFKA_IMPL must be apache, embedded or auto, got {impl!r}")
-    if impl == "auto":
-        return "apache" if java_available() else "embedded"
-    if impl == "apache" and not java_available():
-        raise RuntimeError("KAFKA_IMPL=apache but java or mvn is missing on this machine")
-    return impl
+    """The same choice `make run` makes."""
+    return chosen_kind(os.environ)
 
 
 def new_broker() -> EmbeddedTestBroker | ApacheTestBroker:

@@ -3,7 +3,7 @@
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,8 +19,9 @@ class RedisServer:
     """Start, stop and restart one server. Durable (the default): every write is in the append-only file before
     it is acknowledged, so a stop and a start lose nothing; the benchmark turns that off."""
 
-    def __init__(self, durable: bool = True) -> None:
+    def __init__(self, durable: bool = True, extra_args: Sequence[str] = ()) -> None:
         self.durable = durable
+        self.extra_args = list(extra_args)
         self.port = free_port()
         self.workdir = Path(tempfile.mkdtemp(prefix="rg-redis-"))
         self.log_path = self.workdir / "redis.log"
@@ -50,6 +51,7 @@ class RedisServer:
                 "yes",
                 "--logfile",
                 str(self.log_path),
+                *self.extra_args,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,

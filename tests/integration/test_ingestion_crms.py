@@ -42,7 +42,7 @@ def events_with_ids(stack: Stack, ids: set[str]) -> dict[str, tuple[bytes | None
     return found
 
 
-def summary(event: OutreachEvent) -> tuple[str, str, str, str, str, str, str]:
+def summary(event: OutreachEvent) -> tuple[str, str, str, str, str | None, str, str]:
     return (event.source, event.tenant, event.sender_id, event.contact_id, event.channel, event.direction, event.kind)
 
 

@@ -1,6 +1,7 @@
-"""`make run`'s program: the demo prints an alert, and Ctrl-C leaves no process behind."""
+"""`make run`'s program: it names its broker, the demo prints an alert, and Ctrl-C leaves no process behind."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -37,20 +38,26 @@ def test_demo_prints_an_alert_and_ctrl_c_stops_everything(tmp_path: Path) -> Non
             [sys.executable, "-m", "services.devstack.run"], cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT
         )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while b"ALERT [STALKING]" not in output.read_bytes():
             assert runner.poll() is None, output.read_text()
             assert time.monotonic() < deadline, output.read_text()
             time.sleep(0.2)
         children = descendants(runner.pid)
         assert len(children) >= 4, "broker and three services run as separate processes"
+        assert (tmp_path / ".run" / "broker").exists(), "make run records its broker's address"
         runner.send_signal(signal.SIGINT)
-        assert runner.wait(30) == 0
+        assert runner.wait(60) == 0
     finally:
         if runner.poll() is None:
             runner.kill()
     text = output.read_text()
+    broker = re.search(r"^broker: (apache|embedded) at (127\.0\.0\.1:\d+)$", text, re.MULTILINE)
+    assert broker, text
+    assert re.search(r"^  started in \d+\.\d s$", text, re.MULTILINE), text
+    assert f"kcat -b {broker[2]} " in text, "the banner shows how to tail the alerts on the real address"
     assert "ALERT [WATCH] Sender rep-sam → contact contact-dana" in text
     assert "mentee-lee" not in text, "the healthy mentorship raises no alert"
     still_running = [pid for pid in children if Path(f"/proc/{pid}").exists()]
     assert still_running == []
+    assert not (tmp_path / ".run" / "broker").exists()

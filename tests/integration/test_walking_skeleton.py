@@ -6,6 +6,7 @@ import secrets
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -16,7 +17,7 @@ from tests.harness.brokers import ApacheTestBroker, EmbeddedTestBroker, new_brok
 from tests.harness.stack import Stack, new_secret, read_topic, running_stack
 
 
-def unanswered_emails(contact: str, count: int) -> list[dict[str, object]]:
+def unanswered_emails(contact: str, count: int) -> list[dict[str, Any]]:
     start = datetime.now(UTC) - timedelta(days=20)
     return [
         {

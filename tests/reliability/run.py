@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from tests.harness.apache_kafka import ApacheKafka, java_available
+from services.devstack.apache_kafka import ApacheKafka, java_available
 from tests.reliability.report import Report, ScenarioResult
 from tests.reliability.scenarios_ingestion import broker_outage, ingestion_killed
 from tests.reliability.scenarios_input import hostile_webhooks, poison_on_topic

@@ -4,8 +4,8 @@ import asyncio
 import secrets
 from pathlib import Path
 
+from services.devstack.apache_kafka import ApacheKafka
 from services.runtime.topics import create_topics
-from tests.harness.apache_kafka import ApacheKafka
 from tests.reliability.report import ScenarioResult
 from tests.reliability.traffic import (
     Delivery,

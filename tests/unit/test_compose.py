@@ -9,7 +9,6 @@ import importlib
 import importlib.resources
 import json
 import re
-import tomllib
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -17,7 +16,7 @@ import jsonschema
 import pytest
 import yaml
 
-from services.runtime.settings import ServiceSettings
+from tests.harness.entry_points import entry_module, settings_class
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE_DOCKERFILE = "deploy/container/Dockerfile"
@@ -46,36 +45,6 @@ def ours() -> dict[str, dict[str, Any]]:
         for name, service in services().items()
         if isinstance(service.get("build"), dict) and service["build"].get("dockerfile") == IMAGE_DOCKERFILE
     }
-
-
-def scripts() -> dict[str, str]:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    found: dict[str, str] = project["project"]["scripts"]
-    return found
-
-
-def entry_module(command: list[str]) -> str:
-    """The Python module a container command runs: a [project.scripts] name or `python -m module`."""
-    if command[:2] == ["python", "-m"]:
-        return command[2]
-    assert command[0] in scripts(), f"{command[0]} is not in [project.scripts]"
-    return scripts()[command[0]].partition(":")[0]
-
-
-def settings_class(module: str) -> type[ServiceSettings]:
-    """The settings class of the service a module belongs to (`services.<name>.settings`), else the shared one."""
-    package = ".".join(module.split(".")[:2])
-    try:
-        settings_module = importlib.import_module(f"{package}.settings")
-    except ModuleNotFoundError:
-        return ServiceSettings
-    candidates = [
-        value
-        for value in vars(settings_module).values()
-        if isinstance(value, type) and issubclass(value, ServiceSettings) and value is not ServiceSettings
-    ]
-    assert len(candidates) <= 1, f"{package}.settings should hold one ServiceSettings subclass"
-    return candidates[0] if candidates else ServiceSettings
 
 
 def interpolated(value: object) -> str:
@@ -139,7 +108,7 @@ def test_each_environment_variable_is_a_setting_and_its_value_is_valid(name: str
     env = {key: interpolated(value) for key, value in service.get("environment", {}).items()}
     fields = {field.upper() for field in settings.model_fields}
     assert set(env) <= fields, f"{name}: {sorted(set(env) - fields)} are not fields of {settings.__name__}"
-    settings(_env_file=None, **{key.lower(): value for key, value in env.items()})  # type: ignore[call-arg]
+    settings.model_validate({key.lower(): value for key, value in env.items()})
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
@@ -147,7 +116,7 @@ def test_each_published_port_is_the_port_the_service_listens_on(name: str) -> No
     service = ours()[name]
     settings = settings_class(entry_module(service["command"]))
     env = {key: interpolated(value) for key, value in service["environment"].items()}
-    configured = settings(_env_file=None, **{key.lower(): value for key, value in env.items()})  # type: ignore[call-arg]
+    configured = settings.model_validate({key.lower(): value for key, value in env.items()})
     port_field = next(field for field in settings.model_fields if field.endswith("_port"))
     assert [container_port(mapping) for mapping in service["ports"]] == [getattr(configured, port_field)]
     assert getattr(configured, port_field) == settings.model_fields[port_field].default, "keep the contract's port"

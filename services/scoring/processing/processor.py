@@ -97,7 +97,18 @@ class Processor:
     def apply(self, state: ContactState, event: OutreachEvent, now: datetime, outputs: Outputs) -> bool:
         """Place one event and judge what it changed; False when it was already counted.
 
-        After every event each pair's announced level is its level as of its latest touch under the current
+        All or nothing: when judging fails, the state is put back as it was before the event, evictions included,
+        and nothing is added to `outputs`.
+        """
+        before = state.copy()
+        try:
+            return self._apply(state, event, now, outputs)
+        except Exception:
+            state.revert_to(before)
+            raise
+
+    def _apply(self, state: ContactState, event: OutreachEvent, now: datetime, outputs: Outputs) -> bool:
+        """After every event each pair's announced level is its level as of its latest touch under the current
         policy and time zone. Usually only the event's pair and the team can have changed; when the policy, the
         contact's zone or the horizon moved, every other pair is re-judged too (and its new level is kept
         without an alert, since no event of that pair caused it).
@@ -107,32 +118,25 @@ class Processor:
         placement = place(state, event.sender_id, touch, policy)
         if placement is None:
             return False
-        try:
-            moved = state.note_timezone(event.contact_timezone, touch.at)
-            everything = moved or placement.forgot_in_contact or state.policy_mark != policy.fingerprint
-            appended = touch.counts and not everything and not placement.forgot_in_pair
-            pair = state.pairs[event.sender_id]
-            view = ContactView(state, policy)
-            known = pair.alerted if appended and placement.newest_of_pair else None
-            judgement = judge_pair(view, event.sender_id, touch.at, known)
-            latest = pair.last_at
-            current = judgement if latest == touch.at else judge_pair(view, event.sender_id, latest)
-            team = None
-            if team_applies(state, policy) or state.team_alerted is not Level.OK:
-                known = state.team_alerted if appended and placement.newest_of_contact else None
-                team = judge_team(view, state.latest_at or touch.at, current.next_allowed_at, known)
-            others = {
-                sender_id: pair_level(view, sender_id, other.last_at)
-                for sender_id, other in state.pairs.items()
-                if everything and sender_id != event.sender_id
-            }
-        except Exception:
-            pair = state.pairs[event.sender_id]
-            pair.touches.remove(touch)
-            if not pair.touches:
-                del state.pairs[event.sender_id]
-            raise
-        outputs.scored.append((event, score_of(event, judgement)))
+        moved = state.note_timezone(event.contact_timezone, touch.at)
+        everything = moved or placement.forgot_in_contact or state.policy_mark != policy.fingerprint
+        appended = touch.counts and not everything and not placement.forgot_in_pair
+        pair = state.pairs[event.sender_id]
+        view = ContactView(state, policy)
+        known = pair.alerted if appended and placement.newest_of_pair else None
+        judgement = judge_pair(view, event.sender_id, touch.at, known)
+        latest = pair.last_at
+        current = judgement if latest == touch.at else judge_pair(view, event.sender_id, latest)
+        team = None
+        if team_applies(state, policy) or state.team_alerted is not Level.OK:
+            known = state.team_alerted if appended and placement.newest_of_contact else None
+            team = judge_team(view, state.latest_at or touch.at, current.next_allowed_at, known)
+        others = {
+            sender_id: pair_level(view, sender_id, other.last_at)
+            for sender_id, other in state.pairs.items()
+            if everything and sender_id != event.sender_id
+        }
+        score = score_of(event, judgement)
         alerts = [self._announce(event, Scope.PAIR, pair.alerted, current, now)]
         pair.alerted = current.level
         if team is not None:
@@ -141,6 +145,7 @@ class Processor:
         for sender_id, level in others.items():
             state.pairs[sender_id].alerted = level
         state.policy_mark = policy.fingerprint
+        outputs.scored.append((event, score))
         outputs.alerts += [alert for alert in alerts if alert is not None]
         return True
 

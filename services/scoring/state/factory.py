@@ -14,5 +14,5 @@ def open_store(settings: ScoringSettings) -> StateStore:
     if url.startswith("memory://"):
         store = MemoryStore(expire_after)
     else:
-        store = RedisStore(url, expire_after, settings.state_store_timeout_seconds)
+        store = RedisStore(url, expire_after, settings.state_store_timeout_seconds, settings.redis_ssl_cafile)
     return MeteredStore(store)

@@ -41,6 +41,19 @@ class ContactState:
     policy_mark: int = 0
     """Fingerprint of the policy the announced levels were judged under."""
 
+    def copy(self) -> "ContactState":
+        """A copy that placing and judging can change without touching this one (touches are shared: immutable)."""
+        pairs = {
+            sender_id: PairHistory(list(pair.touches), pair.alerted, pair.floor, pair.first_engaged_at)
+            for sender_id, pair in self.pairs.items()
+        }
+        return ContactState(pairs, self.team_alerted, self.timezone, self.timezone_at, self.policy_mark)
+
+    def revert_to(self, earlier: "ContactState") -> None:
+        """Become `earlier` again, in place: the batch holds this object."""
+        self.pairs, self.team_alerted = earlier.pairs, earlier.team_alerted
+        self.timezone, self.timezone_at, self.policy_mark = earlier.timezone, earlier.timezone_at, earlier.policy_mark
+
     @property
     def latest_at(self) -> int | None:
         return max((pair.last_at for pair in self.pairs.values() if pair.touches), default=None)

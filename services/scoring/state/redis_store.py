@@ -5,6 +5,7 @@ A batch costs two round trips, one MGET to load and one pipelined write; every R
 """
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import cast
 
 import redis.asyncio as redis
@@ -19,9 +20,11 @@ KEY_PREFIX = "rg:contact:"
 
 
 class RedisStore:
-    def __init__(self, url: str, expire_after: float, timeout_seconds: float = 2.0) -> None:
+    def __init__(
+        self, url: str, expire_after: float, timeout_seconds: float = 2.0, ca_file: Path | None = None
+    ) -> None:
         self.expire_after = max(1, round(expire_after))
-        self.client: redis.Redis = connect_redis(url, timeout_seconds)
+        self.client: redis.Redis = connect_redis(url, timeout_seconds, ca_file)
 
     @staticmethod
     def key(contact_key: str) -> str:

@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from schemas import Tier
 from services.cli.main import main
 from services.scoring.policy.model import Policy
 
@@ -36,7 +37,7 @@ def test_show_prints_the_tenant_policy_merged_over_the_file(tmp_path: Path, caps
     shown = yaml.safe_load(capsys.readouterr().out)
     assert shown["tiers"]["stranger"]["min_gap"] == "3d"
     assert shown["scoring"]["cool_down"] == "5d"
-    assert Policy.model_validate(shown).tiers["stranger"].max_unanswered == 2
+    assert Policy.model_validate(shown).tiers[Tier.STRANGER].max_unanswered == 2
 
     assert main(["policy", "show", "--policy", str(path)]) == 0
     assert yaml.safe_load(capsys.readouterr().out)["tiers"]["stranger"]["min_gap"] == "2d"

@@ -24,7 +24,7 @@ def touches(items: list[Item]) -> list[OutreachEvent]:
     return [item.event for item in items if item.event is not None]
 
 
-def shape(event: OutreachEvent) -> tuple[str, str, str, str, str, str]:
+def shape(event: OutreachEvent) -> tuple[str, str, str, str | None, str, str]:
     return (event.tenant, event.sender_id, event.contact_id, event.channel, event.direction, event.kind)
 
 
@@ -81,7 +81,7 @@ def test_salesforce_tasks_events_and_email_messages_become_touches() -> None:
     assert [(e.event_id, e.channel, e.direction, e.kind, e.outcome) for e in events] == [
         ("00T5e00000AbCdEAAZ", "phone_work", "outbound", "call", "no_answer"),
         ("00T5e00000AbCdFAAZ", "email", "outbound", "message", None),
-        ("00U5e00000EvEnTAAA", "meeting", "outbound", "meeting", None),
+        ("00U5e00000EvEnTAAA", "meeting", "outbound", "meeting", "answered"),  # it has ended: it was held
         ("02s5e00000EmAiLAAA", "email", "inbound", "reply", None),
     ]
     assert {e.tenant for e in events} == {SALESFORCE_ORG}
@@ -162,7 +162,7 @@ def test_pipedrive_meeting_marked_done_names_the_attendee_by_pseudonym_not_the_o
     ("name", "reason"),
     [
         ("pipedrive/activity_planned.json", "planned activity: it becomes a touch when marked done"),
-        ("pipedrive/person_changed.json", "change.person is not a touch"),
+        ("pipedrive/person_changed.json", "person change without a new incoming e-mail is not a touch"),
     ],
 )
 def test_pipedrive_changes_that_are_not_touches_are_ignored(name: str, reason: str) -> None:

@@ -60,11 +60,11 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 @schema.parametrize()
 @EXAMPLES
-def test_no_generated_request_gets_a_server_error(case: schemathesis.Case) -> None:
+def test_no_generated_request_gets_a_server_error(case: schemathesis.Case[Any]) -> None:
     case.call_and_validate(checks=[not_a_server_error])
 
 
-def raw_body(case: schemathesis.Case) -> bytes:
+def raw_body(case: schemathesis.Case[Any]) -> bytes:
     body: Any = case.body
     if isinstance(body, str):
         return body.encode()
@@ -88,7 +88,7 @@ def authenticated(path: str, body: bytes) -> dict[str, str]:
 
 @schema.include(path_regex="/v1/webhooks/").parametrize()
 @EXAMPLES
-def test_authenticated_generated_bodies_reach_the_adapters_without_a_server_error(case: schemathesis.Case) -> None:
+def test_authenticated_generated_bodies_reach_the_adapters_without_a_server_error(case: schemathesis.Case[Any]) -> None:
     body = raw_body(case)
     response = CLIENT.post(case.path, content=body, headers=authenticated(case.path, body))
     assert response.status_code < 500, response.text

@@ -29,7 +29,7 @@ class Broker:
 
     async def publish(self, *records: KafkaPublishMessage, partition: int, **_: Any) -> asyncio.Future[None]:
         acknowledged = asyncio.get_running_loop().create_future()
-        self.sent.append((partition, [record.key for record in records], acknowledged))
+        self.sent.append((partition, [record.key or b"" for record in records], acknowledged))
         for record in records:
             event = OutreachEvent.model_validate_json(record.body)
             self.event_ids.setdefault(partition, []).append(event.event_id)
@@ -44,7 +44,7 @@ def sink(broker: Broker, timeout_seconds: float = 5, max_batch_bytes: int = 262_
     events = KafkaEventSink(
         KafkaBroker("localhost:9092", logger=None), "outreach.events", timeout_seconds, max_batch_bytes
     )
-    events.publisher.publish = broker.publish  # type: ignore[method-assign]
+    events.publisher.publish = broker.publish  # type: ignore[method-assign,assignment]
 
     async def partitions() -> int:
         return PARTITIONS

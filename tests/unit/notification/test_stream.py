@@ -48,7 +48,9 @@ def wire(channel: ScriptedChannel) -> tuple[KafkaBroker, dict[str, list[Any]]]:
     @broker.subscriber(SETTINGS.topic_notifications)
     async def receipts(msg: KafkaMessage) -> None:
         receipt = NotificationReceipt.model_validate_json(msg.body)
-        received["receipts"].append((receipt.channel, receipt.outcome.value, receipt.attempts, msg.raw_message.key))
+        record = msg.raw_message
+        assert not isinstance(record, tuple)
+        received["receipts"].append((receipt.channel, receipt.outcome.value, receipt.attempts, record.key))
 
     @broker.subscriber(SETTINGS.topic_alerts_dlq)
     async def dlq(msg: KafkaMessage) -> None:

@@ -2,11 +2,18 @@
 
 from datetime import timedelta
 
+import pytest
+
 from schemas import AlertLevel, Direction, Kind, Level, OutreachEvent, Scope
+from services.scoring.engine.judge import ContactView, Judgement, judge_pair
+from services.scoring.engine.touches import seconds
 from services.scoring.policy.file import PolicySet
+from services.scoring.policy.model import History, Policy
+from services.scoring.processing import processor as processor_module
 from services.scoring.processing.processor import Outputs, Processor, event_problem
 from services.scoring.state.memory_store import MemoryStore
-from tests.unit.scoring.builders import DAY, T0, emails, event, reply
+from tests.harness.events import event
+from tests.unit.scoring.builders import DAY, T0, emails, reply
 
 NOW = T0 + 60 * DAY
 
@@ -129,3 +136,31 @@ async def test_an_opt_out_is_not_engagement_and_earns_the_sender_no_room() -> No
     assert [s.event_id for s in with_stop.scores] == [e.event_id for e in pursuit]
     assert [s.level for s in with_stop.scores] == [s.level for s in plain.scores]
     assert with_stop.scores[-1].level is not Level.OK
+
+
+async def test_an_event_whose_judging_fails_leaves_the_state_as_it_was_evictions_included(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    small = PolicySet(default=Policy(history=History(max_touches_per_pair=4)))
+    pursuit = emails(5, 2 * DAY)
+    colleague = event("colleague", pursuit[-1].occurred_at + DAY, sender="rep-2")
+    failing_at = seconds(pursuit[4].occurred_at)
+    judge = judge_pair
+
+    def judge_failing_on_the_fifth(view: ContactView, sender_id: str, at: int, known: Level | None = None) -> Judgement:
+        if at == failing_at:
+            raise RuntimeError("judging failed")
+        return judge(view, sender_id, at, known)
+
+    scorer = Processor(MemoryStore(expire_after=10**9), small)
+    await deliver(scorer, pursuit[:4])
+    monkeypatch.setattr(processor_module, "judge_pair", judge_failing_on_the_fifth)
+    [outputs] = await deliver(scorer, [pursuit[4], colleague])
+    monkeypatch.undo()
+    assert outputs.failed[0][:2] == (0, "processing_failed")
+    assert [score.event_id for score in outputs.scores] == [colleague.event_id]
+
+    never_saw_it = Processor(MemoryStore(expire_after=10**9), small)
+    await deliver(never_saw_it, [*pursuit[:4], colleague])
+    key = pursuit[0].contact_key
+    assert await scorer.store.load_many([key]) == await never_saw_it.store.load_many([key])

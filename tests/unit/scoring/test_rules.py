@@ -1,18 +1,21 @@
 """Each rule of the policy, observed through the engine's judgements and pre-send checks."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from schemas import Channel, Direction, Kind, Level, Outcome, Tier
+from schemas import Channel, Direction, Kind, Level, Outcome, OutreachEvent, Tier
 from services.scoring.engine.judge import ContactView, Decision, check, judge_pair, judge_team
 from services.scoring.engine.touches import seconds
 from services.scoring.policy.file import parse_policy
 from services.scoring.policy.model import TIER_ORDER, Policy
-from tests.unit.scoring.builders import DAY, T0, emails, event, reply, state_of
+from tests.harness.events import event
+from tests.unit.scoring.builders import DAY, T0, emails, reply, state_of
 
 POLICY = Policy()
 
 
-def rules_broken(events: list, at=None, sender: str = "rep-1") -> dict[str, tuple[float, float, str | None]]:  # type: ignore[no-untyped-def]
+def rules_broken(
+    events: list[OutreachEvent], at: datetime | None = None, sender: str = "rep-1"
+) -> dict[str, tuple[float, float, str | None]]:
     state = state_of(events)
     when = seconds(at or events[-1].occurred_at)
     return {

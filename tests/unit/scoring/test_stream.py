@@ -19,7 +19,8 @@ from services.scoring.state.history import ContactState
 from services.scoring.state.memory_store import MemoryStore
 from services.scoring.state.store import StoreUnavailable
 from services.scoring.stream.consumer import ScoringStream
-from tests.unit.scoring.builders import DAY, T0, emails, event
+from tests.harness.events import event
+from tests.unit.scoring.builders import DAY, T0, emails
 
 NOW = T0 + 30 * DAY
 
@@ -140,7 +141,7 @@ async def test_once_the_store_answers_again_the_same_batch_is_scored_and_committ
     records = records_of(emails(3, 2 * DAY))
     async with TestKafkaBroker(broker):
         await stream.on_batch(Delivery(records))  # type: ignore[arg-type]
-        store.__class__ = MemoryStore
+        store.__class__ = MemoryStore  # type: ignore[assignment]
         retried = Delivery(records)
         await stream.on_batch(retried)  # type: ignore[arg-type]
     assert retried.outcome == "committed"

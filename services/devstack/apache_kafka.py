@@ -1,6 +1,7 @@
 """A real single-node Apache Kafka (KRaft) from Maven Central jars, on free loopback ports.
 
-Jars are resolved once by Maven (`deploy/kafka/pom.xml`) into `.cache/kafka/<version>/` (git-ignored).
+One launcher for `make run` and the test harness. Jars are resolved once by Maven (`deploy/kafka/pom.xml`) into
+`.cache/kafka/<version>/` (git-ignored); the first resolution downloads about 50 files and reports its progress.
 """
 
 import os
@@ -9,6 +10,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from services.devstack.children import spawn, stop
@@ -18,9 +20,13 @@ ROOT = Path(__file__).resolve().parents[2]
 POM = ROOT / "deploy" / "kafka" / "pom.xml"
 
 
+PROGRESS_EVERY_SECONDS = 3.0
+
+
 def kafka_version() -> str:
     match = re.search(r"<kafka.version>([^<]+)</kafka.version>", POM.read_text())
-    assert match, f"{POM} names no kafka.version"
+    if match is None:
+        raise RuntimeError(f"{POM} names no <kafka.version>")
     return match.group(1)
 
 
@@ -28,27 +34,53 @@ def java_available() -> bool:
     return shutil.which("java") is not None and shutil.which("mvn") is not None
 
 
-def resolve_jars() -> Path:
-    """Download the broker's jars once; later runs reuse the cache."""
+def _ignore(_: str) -> None:
+    return None
+
+
+def resolve_jars(progress: Callable[[str], None] = _ignore) -> Path:
+    """Download the broker's jars once; later runs reuse the cache.
+
+    Maven's download lines are counted, not echoed: `progress` gets a short line every few seconds, so a first
+    start that takes minutes never looks hung.
+    """
     target = ROOT / ".cache" / "kafka" / kafka_version()
     marker = target / ".complete"
     if marker.exists():
         return target
     target.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [
-            shutil.which("mvn") or "mvn",
-            "-q",
-            "-B",
-            "-f",
-            str(POM),
-            "dependency:copy-dependencies",
-            f"-DoutputDirectory={target}",
-            "-DincludeScope=runtime",
-        ],
-        check=True,
-        timeout=600,
-    )
+    progress(f"downloading the Apache Kafka {kafka_version()} jars with Maven into {target} (first start only)…")
+    command = [
+        shutil.which("mvn") or "mvn",
+        "-B",
+        "-Dstyle.color=never",
+        "-f",
+        str(POM),
+        "dependency:copy-dependencies",
+        f"-DoutputDirectory={target}",
+        "-DincludeScope=runtime",
+    ]
+    output: list[str] = []
+    downloaded = 0
+    last_report = time.monotonic()
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as maven:
+        try:
+            for line in maven.stdout or ():
+                output.append(line)
+                words = line.removeprefix("[INFO]").split()
+                if words[:2] == ["Downloaded", "from"] and len(words) > 3:
+                    downloaded += 1
+                    if time.monotonic() - last_report >= PROGRESS_EVERY_SECONDS:
+                        artifact = words[3].rsplit("/", 1)[-1]
+                        progress(f"  maven: {downloaded} files downloaded so far (latest {artifact})")
+                        last_report = time.monotonic()
+            maven.wait(600)
+        except BaseException:
+            maven.kill()
+            raise
+    if maven.returncode != 0:
+        raise RuntimeError(f"Maven could not resolve the Kafka jars:\n{''.join(output[-30:])}")
+    progress(f"  maven: done, {len(list(target.glob('*.jar')))} jars ready ({downloaded} files downloaded)")
     marker.touch()
     return target
 
@@ -56,13 +88,13 @@ def resolve_jars() -> Path:
 class ApacheKafka:
     """Start, stop and restart one combined broker+controller node; data survives a restart."""
 
-    def __init__(self) -> None:
-        self.jars = resolve_jars()
+    def __init__(self, log_path: Path | None = None, progress: Callable[[str], None] = _ignore) -> None:
+        self.jars = resolve_jars(progress)
         self.workdir = Path(tempfile.mkdtemp(prefix="rg-kafka-"))
         self.port = free_port()
         self.controller_port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
-        self.log_path = self.workdir / "broker.log"
+        self.log_path = log_path or self.workdir / "broker.log"
         self._write_config()
         self._format()
 
