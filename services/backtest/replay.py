@@ -83,12 +83,11 @@ async def _replay(
 
 def tune_garbage_collection() -> None:
     """For a process whose work is the replay (the command line, the bench): the rows read so far move out of the
-    collector's reach, and young objects are collected every 50 000 allocations instead of every 700. A million
-    rows and the alerts kept are long-lived, and scanning them again and again cost more than the replay itself;
-    the scorer tunes its collector the same way (`services/scoring/main.py`)."""
+    collector's reach, so its full collections stop rescanning a million long-lived tuples. The thresholds stay
+    as they are: raised like the scorer's (50 000, 20, 100) the replay ran 30 % faster but cyclic garbage piled up
+    to 1.5 GiB on 1M events, over the memory goal."""
     gc.collect()
     gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
 
 
 def _count_touches(batch: Sequence[Row], outbound: Counter[Pair]) -> dict[tuple[str, str, str, str], int]:
