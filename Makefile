@@ -28,12 +28,13 @@ install: .venv/.installed
 	@touch $@
 
 # Servers the integration tests start on loopback: Redis and Prometheus (with promtool) from Debian's packages,
-# and kcat, the command-line Kafka client the tests read alerts with.
+# kcat, the command-line Kafka client the tests read alerts with, and Chromium, which renders the backtest report.
 system-deps:
 	@if ! command -v redis-server >/dev/null || ! command -v promtool >/dev/null || ! command -v kcat >/dev/null \
-		|| ! command -v openssl >/dev/null; then \
+		|| ! command -v openssl >/dev/null || ! command -v chromium >/dev/null; then \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends redis-server prometheus kcat openssl; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends redis-server prometheus kcat openssl \
+			chromium; \
 	fi
 
 # Helm for the chart's tests (tests/unit/test_helm_chart.py), built from its Go module at a pinned version.
@@ -67,6 +68,7 @@ bench: install system-deps
 	$(RUN) python -m tests.bench.scoring
 	$(RUN) python -m tests.bench.check
 	$(RUN) python -m tests.bench.end_to_end
+	$(RUN) python -m tests.bench.backtest
 
 # Crash, outage, poison and fuzz scenarios on real processes and Apache Kafka; prints and writes a report.
 reliability: install system-deps

@@ -5,7 +5,7 @@ import sys
 from collections.abc import Callable
 from typing import Protocol
 
-from services.cli import alerts
+from services.cli import alerts, backtest, check, policy
 
 
 class Subcommand(Protocol):
@@ -14,7 +14,7 @@ class Subcommand(Protocol):
     def register(self, subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None: ...
 
 
-SUBCOMMANDS: tuple[Subcommand, ...] = (alerts,)
+SUBCOMMANDS: tuple[Subcommand, ...] = (backtest, policy, check, alerts)
 
 
 def build_parser() -> argparse.ArgumentParser:
