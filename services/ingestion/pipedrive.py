@@ -192,7 +192,7 @@ def _person(webhook: Webhook, received_at: datetime) -> Item:
     if "marketing_status" in previous and previous["marketing_status"] != person.marketing_status:
         return _marketing_consent(webhook, person, received_at)
     before = previous.get("last_incoming_mail_time")
-    replied_at = _time(person.last_incoming_mail_time)
+    replied_at = pipedrive_time(person.last_incoming_mail_time)
     if (
         replied_at is None
         or "last_incoming_mail_time" not in (webhook.previous or {})
@@ -232,7 +232,9 @@ def _marketing_consent(webhook: Webhook, person: Person, received_at: datetime) 
     was_unsubscribed = (webhook.previous or {}).get("marketing_status") == MARKETING_UNSUBSCRIBED
     if person.marketing_status != MARKETING_UNSUBSCRIBED and not was_unsubscribed:
         return Item.ignore(0, delivery_id, "marketing status change that is neither an opt-out nor an opt-in")
-    changed_at = _time(person.update_time) or _time(meta.timestamp if isinstance(meta.timestamp, str) else None)
+    changed_at = pipedrive_time(person.update_time) or pipedrive_time(
+        meta.timestamp if isinstance(meta.timestamp, str) else None
+    )
     if changed_at is None:
         return Item.reject(0, delivery_id, "person has no update_time")
     flag = email_flag(
@@ -266,22 +268,22 @@ def _contact(activity: Activity, key: bytes) -> str | None:
 
 
 def _occurred_at(activity: Activity, meta: Meta) -> datetime | None:
-    done_at = _time(activity.marked_as_done_time)
+    done_at = pipedrive_time(activity.marked_as_done_time)
     if done_at is not None:
         return done_at
     if activity.due_date is not None:
         return datetime.combine(activity.due_date, _clock(activity.due_time), UTC)
-    added_at = _time(activity.add_time) or _time(activity.update_time)
+    added_at = pipedrive_time(activity.add_time) or pipedrive_time(activity.update_time)
     if added_at is not None:
         return added_at
     if isinstance(meta.timestamp, int):
         return datetime.fromtimestamp(meta.timestamp, UTC) if 0 <= meta.timestamp < 253_402_300_800 else None
-    return _time(meta.timestamp)
+    return pipedrive_time(meta.timestamp)
 
 
-def _time(value: str | None) -> datetime | None:
-    """Pipedrive writes UTC times, with or without an offset ('2024-09-27 14:25:27' or '...T14:25:27Z')."""
-    if not value:
+def pipedrive_time(value: object) -> datetime | None:
+    """Pipedrive writes UTC times, with or without an offset ('2024-09-27 14:25:27' (v1) or '...T14:25:27Z' (v2))."""
+    if not isinstance(value, str) or not value:
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -10,7 +10,6 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from tests.harness.brokers import chosen_impl
 from tests.harness.certificates import Pki, make_pki
 from tests.harness.secure_kafka import SecureKafka
 from tests.harness.stack import Stack, new_secret
+from tests.integration.test_walking_skeleton import unanswered_emails
 
 PASSWORD = secrets.token_urlsafe(12)
 
@@ -67,23 +67,6 @@ def mtls_env(broker: SecureKafka, pki: Pki) -> dict[str, str]:
         "KAFKA_SSL_KEYFILE": str(pki.client_key),
         "KAFKA_REQUEST_TIMEOUT_MS": "5000",
     }
-
-
-def unanswered_emails(contact: str, count: int) -> list[dict[str, object]]:
-    start = datetime.now(UTC) - timedelta(days=20)
-    return [
-        {
-            "event_id": f"{contact}-{n}",
-            "tenant": "acme",
-            "occurred_at": (start + timedelta(days=2 * n)).isoformat(),
-            "sender": {"id": "rep-1"},
-            "contact": {"id": contact},
-            "channel": "email",
-            "direction": "outbound",
-            "kind": "message",
-        }
-        for n in range(count)
-    ]
 
 
 def create_topics_as_a_process(env: dict[str, str]) -> None:

@@ -5,7 +5,6 @@ out of URLs and so out of every access log), cached per person. v1 bodies (`phon
 read too, as older accounts answer them.
 """
 
-from datetime import UTC, datetime
 from typing import Any
 
 from schemas import Channel
@@ -14,6 +13,7 @@ from services.ingestion.enrichment.crm_api import CrmApi
 from services.ingestion.enrichment.facts import ConsentFlag, Facts
 from services.ingestion.enrichment.lookups import MARKETING_UNSUBSCRIBED, PipedriveLookup
 from services.ingestion.enrichment.phones import LabelledNumber, number_timezone, numbers_in, phone_channel
+from services.ingestion.pipedrive import pipedrive_time
 
 PHONE_LABELS = {"work": Channel.PHONE_WORK, "mobile": Channel.PHONE_MOBILE, "home": Channel.PHONE_MOBILE}
 """A home number reaches the person off work as a cell phone does; `other` is left to the numbering plan."""
@@ -67,14 +67,3 @@ def _consent(person_id: str, person: dict[str, Any]) -> tuple[ConsentFlag, ...]:
     if at is None:
         return ()
     return (ConsentFlag(f"pipedrive-person-{person_id}-marketing_status", Channel.EMAIL, True, at),)
-
-
-def pipedrive_time(value: Any) -> datetime | None:
-    """Pipedrive writes UTC as '2026-11-02 09:30:00' (v1) or '2026-11-02T09:30:00Z' (v2)."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)

@@ -11,14 +11,15 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.publisher.usecase import DefaultPublisher
 from pydantic import ValidationError
 
 from schemas import Alert, OutreachEvent, PairScore, contact_key
@@ -34,6 +35,7 @@ log = logging.getLogger("rapport_guard.scoring")
 
 Clock = Callable[[], datetime]
 Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
+AlertPublisher: TypeAlias = DefaultPublisher
 
 
 def cloudevents_headers(alert: Alert) -> dict[str, str]:
@@ -48,6 +50,18 @@ def cloudevents_headers(alert: Alert) -> dict[str, str]:
         "ce_subject": f"{alert.tenant}:{alert.contact_id}",
         "ce_historical": "true" if alert.historical else "false",
     }
+
+
+def publish_alert(publisher: AlertPublisher, alert: Alert) -> Awaitable[Any]:
+    """One alert as every reader of `outreach.alerts` expects it: keyed by contact, with CloudEvents headers; the
+    caller waits for the acknowledgement (`confirm_all`)."""
+    return publisher.publish(
+        alert.model_dump_json().encode(),
+        key=contact_key(alert.tenant, alert.contact_id).encode(),
+        headers=cloudevents_headers(alert),
+        correlation_id=alert.alert_id,
+        no_confirm=True,
+    )
 
 
 async def _raw_records(_: KafkaMessage) -> None:
@@ -188,16 +202,7 @@ class ScoringStream:
                     )
                     for id_, score in scores
                 ),
-                *(
-                    self.alerts.publish(
-                        alert.model_dump_json().encode(),
-                        key=contact_key(alert.tenant, alert.contact_id).encode(),
-                        headers=cloudevents_headers(alert),
-                        correlation_id=alert.alert_id,
-                        no_confirm=True,
-                    )
-                    for alert in alerts
-                ),
+                *(publish_alert(self.alerts, alert) for alert in alerts),
             ]
         )
 

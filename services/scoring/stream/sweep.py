@@ -13,12 +13,12 @@ from datetime import datetime
 
 from faststream.kafka import KafkaBroker
 
-from schemas import Alert, contact_key
+from schemas import Alert
 from services.runtime.publishing import confirm_all
 from services.scoring import metrics
 from services.scoring.processing.sweep import Sweeper
 from services.scoring.settings import ScoringSettings
-from services.scoring.stream.consumer import cloudevents_headers
+from services.scoring.stream.consumer import publish_alert
 
 log = logging.getLogger("rapport_guard.scoring")
 
@@ -67,18 +67,7 @@ class SweepLoop:
         """One batch of due contacts; how many were due."""
         async with self.state_lock:
             swept = await self.sweeper.sweep(self.clock())
-            await confirm_all(
-                [
-                    self.alerts.publish(
-                        alert.model_dump_json().encode(),
-                        key=contact_key(alert.tenant, alert.contact_id).encode(),
-                        headers=cloudevents_headers(alert),
-                        correlation_id=alert.alert_id,
-                        no_confirm=True,
-                    )
-                    for alert in swept.alerts
-                ]
-            )
+            await confirm_all([publish_alert(self.alerts, alert) for alert in swept.alerts])
             await self.sweeper.store.save_many(swept.states)
         for alert in swept.alerts:
             metrics.ALERTS.labels(level=alert.level.value, scope=alert.scope.value).inc()
