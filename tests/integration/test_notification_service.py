@@ -1,6 +1,6 @@
 """The notification service as a real process on a real broker, delivering to real receivers on loopback.
 
-Alerts are put on `outreach.alerts` with a plain aiokafka producer, as scoring (or anyone) would. Each tenant in
+Alerts are put on the alerts topic with a plain aiokafka producer, as scoring (or anyone) would. Each tenant in
 the routing file sends its alerts to a different receiver, so one running service serves every scenario.
 """
 
@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaProducer
 from schemas import Alert, AlertLevel, NotificationReceipt, contact_key
 from services.devstack.embedded_broker import free_port
 from services.notification.notifier import delivery_id
+from services.runtime.topics import create_topics
 from tests.harness.alerts import make_alert
 from tests.harness.brokers import ApacheTestBroker, EmbeddedTestBroker
 from tests.harness.receivers import (
@@ -35,6 +36,14 @@ Records = list[tuple[bytes | None, bytes, dict[str, bytes]]]
 
 SLACK_TOKEN_PATH = f"/services/T0/B0/{secrets.token_hex(12)}"
 """Slack's incoming-webhook URLs carry their credential in the path; it must never reach a log."""
+
+TOPICS = {
+    "TOPIC_ALERTS": f"notify-{secrets.token_hex(3)}.alerts",
+    "TOPIC_NOTIFICATIONS": f"notify-{secrets.token_hex(3)}.notifications",
+    "TOPIC_ALERTS_DLQ": f"notify-{secrets.token_hex(3)}.alerts.dlq",
+}
+"""This module's own topics: the session's stack runs a notification service of its own on the default ones, and
+would deliver these alerts too (to its log), adding receipts the assertions here do not expect."""
 
 RETRIES = {
     "NOTIFY_MAX_ATTEMPTS": "4",
@@ -87,7 +96,7 @@ async def publish(bootstrap: str, *alerts: Alert) -> None:
     try:
         for alert in alerts:
             await producer.send_and_wait(
-                "outreach.alerts",
+                TOPICS["TOPIC_ALERTS"],
                 alert.model_dump_json().encode(),
                 key=contact_key(alert.tenant, alert.contact_id).encode(),
                 headers=[("ce_id", alert.alert_id.encode()), ("ce_specversion", b"1.0")],
@@ -103,7 +112,7 @@ def receipts_for(bootstrap: str, alert_ids: set[str], until: int) -> list[Notifi
         receipts = [NotificationReceipt.model_validate_json(value) for _, value, _ in records]
         return [receipt for receipt in receipts if receipt.alert_id in alert_ids]
 
-    records = asyncio.run(read_topic(bootstrap, "outreach.notifications", lambda rs: len(mine(rs)) >= until))
+    records = asyncio.run(read_topic(bootstrap, TOPICS["TOPIC_NOTIFICATIONS"], lambda rs: len(mine(rs)) >= until))
     return mine(records)
 
 
@@ -139,7 +148,9 @@ def notifier(
         "TEST_FLAKY_SECRET": str(receivers.flaky.secret),
         "TEST_SLACK_URL": receivers.slack.url + SLACK_TOKEN_PATH,
         **RETRIES,
+        **TOPICS,
     }
+    asyncio.run(create_topics(kafka.bootstrap, list(TOPICS.values()), partitions=3))
     with running_stack(kafka.bootstrap, logs, names=("notification",), **env) as stack:
         yield stack
 
@@ -213,7 +224,7 @@ def test_a_receiver_that_never_recovers_leaves_the_alert_on_the_dead_letter_topi
     def dead(records: Records) -> list[tuple[bytes, dict[str, bytes]]]:
         return [(value, headers) for _, value, headers in records if headers.get("ce_id") == alert.alert_id.encode()]
 
-    records = asyncio.run(read_topic(notifier.bootstrap, "outreach.alerts.dlq", lambda rs: bool(dead(rs))))
+    records = asyncio.run(read_topic(notifier.bootstrap, TOPICS["TOPIC_ALERTS_DLQ"], lambda rs: bool(dead(rs))))
     [(value, headers)] = dead(records)
     assert Alert.model_validate_json(value) == alert
     assert headers["dlq_error"] == b"delivery_failed"
@@ -245,7 +256,9 @@ def test_nothing_is_lost_when_the_notifier_is_killed_mid_delivery(
             "NOTIFICATION_GROUP_ID": f"notification-crash-{secrets.token_hex(4)}",
             **RETRIES,
             "NOTIFY_ATTEMPT_TIMEOUT_SECONDS": "60",
+            **TOPICS,
         }
+        asyncio.run(create_topics(kafka.bootstrap, list(TOPICS.values()), partitions=3))
         alerts = [
             make_alert(AlertLevel.NUISANCE, tenant="crashy", contact=f"c-{secrets.token_hex(4)}") for _ in range(6)
         ]
