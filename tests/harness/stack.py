@@ -30,6 +30,8 @@ class Stack:
     processes: dict[str, ServiceProcess]
     operator: CallerKey
     """A key that may do everything for every tenant, listed in the stack's API_KEYS_FILE."""
+    settings: ServiceSettings
+    """The topic names the stack's processes use."""
 
     @property
     def auth(self) -> dict[str, str]:
@@ -54,11 +56,24 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+def own_topics(name: str) -> dict[str, str]:
+    """Topics and consumer groups no other stack on the shared test broker uses. A scorer in the same group as the
+    session stack's would split the partitions with it, and its API would not hold half the contacts posted."""
+    topics = {
+        f"TOPIC_{field.removeprefix('topic_').upper()}": f"{name}.{str(info.default).removeprefix('outreach.')}"
+        for field, info in ServiceSettings.model_fields.items()
+        if field.startswith("topic_")
+    }
+    return topics | {"SCORING_GROUP_ID": f"{name}-scoring", "NOTIFICATION_GROUP_ID": f"{name}-notification"}
+
+
 @contextmanager
 def running_stack(
     bootstrap: str, log_dir: Path, names: tuple[str, ...] = tuple(SERVICES), **env: str
 ) -> Iterator[Stack]:
-    settings = ServiceSettings()
+    settings = ServiceSettings.model_validate(
+        {key.lower(): value for key, value in env.items() if key.startswith("TOPIC_")}
+    )
     asyncio.run(create_topics(bootstrap, topic_names(settings), partitions=3, configs=erasures_config(settings)))
     secret = new_secret()
     identity_key = secrets.token_hex(32)
@@ -77,7 +92,7 @@ def running_stack(
             process.start()
         for process in processes.values():
             process.wait_ready()
-        yield Stack(bootstrap, secret, identity_key, processes, operator)
+        yield Stack(bootstrap, secret, identity_key, processes, operator, settings)
     finally:
         for process in processes.values():
             process.stop()

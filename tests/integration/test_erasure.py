@@ -10,10 +10,9 @@ import httpx
 import pytest
 
 from schemas import Erasure
-from services.runtime.topics import create_topics
 from tests.harness.brokers import ApacheTestBroker, EmbeddedTestBroker
 from tests.harness.redis_server import RedisServer, running_redis
-from tests.harness.stack import read_topic, running_stack
+from tests.harness.stack import own_topics, read_topic, running_stack
 from tests.integration.test_scoring_restart import touches_kept
 from tests.integration.test_scoring_scenarios import NOW, post, tenant, touch
 
@@ -30,16 +29,9 @@ def test_an_erased_contact_stays_erased_through_late_events_and_a_restart(
     store: str, kafka: ApacheTestBroker | EmbeddedTestBroker, redis_server: RedisServer, tmp_path: Path
 ) -> None:
     name = tenant()
-    topics = {
-        "TOPIC_EVENTS": f"{name}.events",
-        "TOPIC_EVENTS_DLQ": f"{name}.events.dlq",
-        "TOPIC_SCORES": f"{name}.scores",
-        "TOPIC_ALERTS": f"{name}.alerts",
-        "TOPIC_ERASURES": f"{name}.erasures",
-    }
-    asyncio.run(create_topics(kafka.bootstrap, [t for key, t in topics.items() if key != "TOPIC_ERASURES"], 3))
+    topics = own_topics(name)
     state_store = "memory://" if store == "memory" else f"{redis_server.url}/{1 + len(name) % 14}"
-    env = topics | {"STATE_STORE_URL": state_store, "SCORING_GROUP_ID": f"erasure-{name}"}
+    env = topics | {"STATE_STORE_URL": state_store}
     with running_stack(kafka.bootstrap, tmp_path, names=("ingestion", "scoring"), **env) as stack:
         scoring = stack.processes["scoring"]
         pair = f"{scoring.url}/v1/pairs/{name}/rep-1"

@@ -22,7 +22,7 @@ from services.runtime.standard_webhooks import decode_secret
 from tests.fixtures.crm import CRM_ENV, SALESFORCE_ORG, CrmSender, load
 from tests.harness.brokers import ApacheTestBroker, EmbeddedTestBroker
 from tests.harness.crm_apis import FakeCrmApi, api_fixture, running_crm_api
-from tests.harness.stack import Stack, read_topic, running_stack
+from tests.harness.stack import Stack, own_topics, read_topic, running_stack
 
 WORK = "+49 30 1234 5678"
 CELL = "+1 (415) 555-0142"
@@ -88,7 +88,7 @@ def stack(
         "PIPEDRIVE_API_BASE_URL": crms.pipedrive.url,
     }
     logs = tmp_path_factory.mktemp("crm-enrichment")
-    with running_stack(kafka.bootstrap, logs, names=("ingestion", "scoring"), **env) as running:
+    with running_stack(kafka.bootstrap, logs, ("ingestion", "scoring"), **env, **own_topics(logs.name)) as running:
         yield running
 
 
@@ -102,7 +102,7 @@ def stalking_alert(stack: Stack, tenant: str, contact: str) -> Alert:
     def found(records: list[tuple[bytes | None, bytes, dict[str, bytes]]]) -> bool:
         return any(k == key and b'"stalking"' in v for k, v, _ in records)
 
-    records = asyncio.run(read_topic(stack.bootstrap, "outreach.alerts", found))
+    records = asyncio.run(read_topic(stack.bootstrap, stack.settings.topic_alerts, found))
     alerts = [Alert.model_validate_json(v) for k, v, _ in records if k == key]
     return next(alert for alert in alerts if alert.level == "stalking")
 
@@ -110,14 +110,18 @@ def stalking_alert(stack: Stack, tenant: str, contact: str) -> Alert:
 def scored(stack: Stack, tenant: str, contact: str, event_id: str) -> PairScore:
     key = f"{tenant}:{contact}".encode()
     records = asyncio.run(
-        read_topic(stack.bootstrap, "outreach.scores", lambda rs: any(event_id.encode() in v for _, v, _ in rs))
+        read_topic(
+            stack.bootstrap, stack.settings.topic_scores, lambda rs: any(event_id.encode() in v for _, v, _ in rs)
+        )
     )
     return next(PairScore.model_validate_json(v) for k, v, _ in records if k == key and event_id.encode() in v)
 
 
 def published(stack: Stack, event_id: str) -> OutreachEvent:
     records = asyncio.run(
-        read_topic(stack.bootstrap, "outreach.events", lambda rs: any(event_id.encode() in v for _, v, _ in rs))
+        read_topic(
+            stack.bootstrap, stack.settings.topic_events, lambda rs: any(event_id.encode() in v for _, v, _ in rs)
+        )
     )
     return next(OutreachEvent.model_validate_json(v) for _, v, _ in records if json.loads(v)["event_id"] == event_id)
 
@@ -133,9 +137,9 @@ def assert_the_story_reached_stalking_naming_the_cell_phone(alert: Alert, rep: s
 def assert_the_reply_cleared_the_streak(stack: Stack, tenant: str, rep: str, contact: str, reply_id: str) -> None:
     score = scored(stack, tenant, contact, reply_id)
     assert score.sender_id == rep, "the reply must reach the rep who pursued, not 'unattributed'"
-    summary = httpx.get(
-        f"{stack.url('scoring')}/v1/pairs/{tenant}/{rep}/{contact}", headers=stack.auth, timeout=10
-    ).json()
+    response = httpx.get(f"{stack.url('scoring')}/v1/pairs/{tenant}/{rep}/{contact}", headers=stack.auth, timeout=10)
+    assert response.status_code == 200, response.text
+    summary = response.json()
     assert "unanswered_streak" not in {reason["rule"] for reason in summary["reasons"]}
     assert summary["level"] == "ok"
 

@@ -23,7 +23,7 @@ from services.runtime.standard_webhooks import decode_secret
 from tests.fixtures.crm import ADDRESSES, CRM_ENV, NUMBERS, CrmSender, load, raw, salesforce_message
 from tests.harness.brokers import ApacheTestBroker, EmbeddedTestBroker
 from tests.harness.crm_apis import api_fixture, running_crm_api
-from tests.harness.stack import Stack, read_topic, running_stack
+from tests.harness.stack import Stack, own_topics, read_topic, running_stack
 
 
 def forbidden_forms() -> set[bytes]:
@@ -127,12 +127,22 @@ def test_no_address_or_number_reaches_a_topic_a_log_or_a_metric(
     tag = secrets.token_hex(4)
     with (
         crm_apis() as api_env,
-        running_stack(kafka.bootstrap, tmp_path, tuple(SERVICES), LOG_LEVEL="DEBUG", **CRM_ENV, **api_env) as stack,
+        running_stack(
+            kafka.bootstrap,
+            tmp_path,
+            tuple(SERVICES),
+            LOG_LEVEL="DEBUG",
+            **CRM_ENV,
+            **api_env,
+            **own_topics(f"privacy-{tag}"),
+        ) as stack,
     ):
         post_everything(stack, tag)
         scored = asyncio.run(
             read_topic(
-                stack.bootstrap, "outreach.scores", lambda rs: any(f"privacy-{tag}".encode() in v for _, v, _ in rs)
+                stack.bootstrap,
+                stack.settings.topic_scores,
+                lambda rs: any(f"privacy-{tag}".encode() in v for _, v, _ in rs),
             )
         )
         assert any(f"privacy-{tag}".encode() in value for _, value, _ in scored), "the canary was never scored"

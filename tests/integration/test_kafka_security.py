@@ -97,7 +97,14 @@ def services_on(env: dict[str, str], names: tuple[str, ...], log_dir: Path) -> I
             process.start()
         for process in processes.values():
             process.wait_ready(90)
-        yield Stack(env["KAFKA_BOOTSTRAP_SERVERS"], secret, service_env["IDENTITY_HMAC_KEY"], processes, operator)
+        yield Stack(
+            env["KAFKA_BOOTSTRAP_SERVERS"],
+            secret,
+            service_env["IDENTITY_HMAC_KEY"],
+            processes,
+            operator,
+            ServiceSettings(),
+        )
     finally:
         for process in processes.values():
             process.stop()

@@ -1,7 +1,6 @@
 """A real scoring process behind API keys: refusals, per-key rate limit, rotation by file change and by SIGHUP,
 and a log that names keys without ever showing one."""
 
-import asyncio
 import os
 import secrets
 import signal
@@ -17,10 +16,9 @@ import yaml
 from services.devstack.embedded_broker import free_port
 from services.devstack.processes import ServiceProcess
 from services.runtime.api_keys import key_hash
-from services.runtime.topics import create_topics
 from tests.harness.api_keys import CallerKey, write_keys_file
 from tests.harness.brokers import ApacheTestBroker, EmbeddedTestBroker
-from tests.harness.stack import running_stack
+from tests.harness.stack import own_topics, running_stack
 
 CHECK = {"tenant": "acme", "sender": {"id": "rep-1"}, "contact": {"id": "c-1"}, "channel": "email"}
 REALM = 'Bearer realm="rapport-guard"'
@@ -51,13 +49,9 @@ def eventually(condition: Callable[[], bool], wait_seconds: float = 10) -> bool:
 def scorer(kafka: ApacheTestBroker | EmbeddedTestBroker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scorer]:
     """One scorer on topics of its own (so it takes no partitions from other tests' scorers)."""
     name = f"keys-{secrets.token_hex(3)}"
-    topics = {f"TOPIC_{kind.upper()}": f"{name}.{kind}" for kind in ("events", "scores", "alerts")}
-    topics["TOPIC_EVENTS_DLQ"] = f"{name}.events.dlq"
-    asyncio.run(create_topics(kafka.bootstrap, list(topics.values()), 1))
     directory = tmp_path_factory.mktemp("scoring-keys")
     keys_file = write_keys_file(directory / "keys.yaml", KEYS)
-    env = topics | {
-        "SCORING_GROUP_ID": name,
+    env = own_topics(name) | {
         "API_KEYS_FILE": str(keys_file),
         "LOG_LEVEL": "DEBUG",
         "CHECK_RATE_LIMIT_PER_SECOND": "0.1",

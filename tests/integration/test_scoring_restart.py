@@ -14,9 +14,8 @@ from aiokafka import AIOKafkaConsumer
 
 from schemas import Alert, AlertLevel, PairScore
 from services.devstack.processes import ServiceProcess
-from services.runtime.topics import create_topics
 from tests.harness.brokers import ApacheTestBroker, EmbeddedTestBroker
-from tests.harness.stack import Stack, read_topic, running_stack
+from tests.harness.stack import Stack, own_topics, read_topic, running_stack
 from tests.integration.test_scoring_scenarios import NOW, post, tenant, touch
 
 
@@ -71,15 +70,9 @@ class WatchedPair:
 @contextmanager
 def watched_pair(kafka: ApacheTestBroker | EmbeddedTestBroker, tmp_path: Path) -> Iterator[WatchedPair]:
     name = tenant()
-    topics = {
-        "TOPIC_EVENTS": f"{name}.events",
-        "TOPIC_EVENTS_DLQ": f"{name}.events.dlq",
-        "TOPIC_SCORES": f"{name}.scores",
-        "TOPIC_ALERTS": f"{name}.alerts",
-    }
-    asyncio.run(create_topics(kafka.bootstrap, list(topics.values()), 3))
-    group = f"restart-{name}"
-    env = topics | {"STATE_STORE_URL": "memory://", "SCORING_GROUP_ID": group}
+    topics = own_topics(name)
+    group = topics["SCORING_GROUP_ID"]
+    env = topics | {"STATE_STORE_URL": "memory://"}
     with running_stack(kafka.bootstrap, tmp_path, names=("ingestion", "scoring"), **env) as stack:
         watched = WatchedPair(stack, name, topics, group)
         post(stack, [touch(f"e{n}", name, NOW - timedelta(days=9 - 3 * n), "rep-1", "c") for n in range(3)])

@@ -14,10 +14,9 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas import Channel, Direction, Kind, OutreachEvent, PairScore, Source
-from services.runtime.topics import create_topics
 from tests.harness.brokers import ApacheTestBroker, EmbeddedTestBroker
 from tests.harness.redis_server import RedisServer, running_redis
-from tests.harness.stack import Stack, read_topic, running_stack
+from tests.harness.stack import Stack, own_topics, read_topic, running_stack
 
 CONTACTS = 6
 SENDERS = 2
@@ -92,31 +91,25 @@ def test_redis_stopping_mid_stream_blocks_commits_and_readiness_and_loses_nothin
     kafka: ApacheTestBroker | EmbeddedTestBroker, redis_server: RedisServer, tmp_path: Path
 ) -> None:
     run = secrets.token_hex(3)
-    topics = {name: f"outage.{name}.{run}" for name in ("events", "scores", "alerts", "dlq")}
-    group = f"outage-{run}"
-    asyncio.run(create_topics(kafka.bootstrap, list(topics.values()), partitions=3))
-    env = {
+    topics = own_topics(f"outage-{run}")
+    group = topics["SCORING_GROUP_ID"]
+    env = topics | {
         "STATE_STORE_URL": redis_server.url,
         "STATE_STORE_TIMEOUT_SECONDS": "1",
-        "TOPIC_EVENTS": topics["events"],
-        "TOPIC_SCORES": topics["scores"],
-        "TOPIC_ALERTS": topics["alerts"],
-        "TOPIC_EVENTS_DLQ": topics["dlq"],
-        "SCORING_GROUP_ID": group,
         "SCORING_RETRY_SECONDS": "0.2",
     }
     tenant = f"t-{run}"
     phases = [events(tenant, phase, per_pair=4) for phase in range(3)]
     total = sum(len(batch) for batch in phases)
     with running_stack(kafka.bootstrap, tmp_path, names=("scoring",), **env) as stack:
-        asyncio.run(produce(kafka.bootstrap, topics["events"], phases[0]))
+        asyncio.run(produce(kafka.bootstrap, topics["TOPIC_EVENTS"], phases[0]))
         until(lambda: asyncio.run(committed(kafka.bootstrap, group)) == len(phases[0]), "the first phase")
 
         redis_server.stop()
         until(lambda: ready(stack) == 503, "/readyz to fail")
         reason = httpx.get(f"{stack.url('scoring')}/readyz", timeout=10).json()["reason"]
         assert "state store unavailable" in reason
-        asyncio.run(produce(kafka.bootstrap, topics["events"], phases[1]))
+        asyncio.run(produce(kafka.bootstrap, topics["TOPIC_EVENTS"], phases[1]))
         until(
             lambda: metric(stack, "rapport_scoring_store_operations_total", 'operation="load",outcome="error"') > 0,
             "a failed load",
@@ -125,7 +118,7 @@ def test_redis_stopping_mid_stream_blocks_commits_and_readiness_and_loses_nothin
 
         redis_server.start()
         until(lambda: ready(stack) == 200, "/readyz to recover")
-        asyncio.run(produce(kafka.bootstrap, topics["events"], phases[2]))
+        asyncio.run(produce(kafka.bootstrap, topics["TOPIC_EVENTS"], phases[2]))
         until(lambda: asyncio.run(committed(kafka.bootstrap, group)) == total, "every phase to be committed")
 
         for contact in range(CONTACTS):
@@ -135,7 +128,7 @@ def test_redis_stopping_mid_stream_blocks_commits_and_readiness_and_loses_nothin
                 ).json()
                 assert summary["touches"] == 12, "every event counted exactly once"
 
-    records = asyncio.run(read_topic(kafka.bootstrap, topics["scores"], lambda rs: len(rs) >= total))
+    records = asyncio.run(read_topic(kafka.bootstrap, topics["TOPIC_SCORES"], lambda rs: len(rs) >= total))
     scores: dict[str, set[str]] = {}
     for _, value, _ in records:
         score = PairScore.model_validate_json(value)

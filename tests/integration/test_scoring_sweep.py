@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 
 from schemas import Alert, AlertLevel
-from services.runtime.topics import create_topics
 from tests.harness.brokers import ApacheTestBroker, EmbeddedTestBroker
 from tests.harness.redis_server import RedisServer, running_redis
-from tests.harness.stack import read_topic, running_stack
+from tests.harness.stack import own_topics, read_topic, running_stack
 from tests.integration.test_scoring_scenarios import NOW, post, tenant, touch
 
 
@@ -34,18 +33,8 @@ def test_a_quiet_pursuit_is_resolved_by_the_clock_once_across_a_restart(
     kafka: ApacheTestBroker | EmbeddedTestBroker, redis_server: RedisServer, tmp_path: Path
 ) -> None:
     name = tenant()
-    topics = {
-        "TOPIC_EVENTS": f"{name}.events",
-        "TOPIC_EVENTS_DLQ": f"{name}.events.dlq",
-        "TOPIC_SCORES": f"{name}.scores",
-        "TOPIC_ALERTS": f"{name}.alerts",
-    }
-    asyncio.run(create_topics(kafka.bootstrap, list(topics.values()), 3))
-    env = topics | {
-        "STATE_STORE_URL": f"{redis_server.url}/15",
-        "SCORING_GROUP_ID": f"sweep-{name}",
-        "SCORING_SWEEP_SECONDS": "1",
-    }
+    topics = own_topics(name)
+    env = topics | {"STATE_STORE_URL": f"{redis_server.url}/15", "SCORING_SWEEP_SECONDS": "1"}
     with running_stack(kafka.bootstrap, tmp_path, names=("ingestion", "scoring"), **env) as stack:
         start = NOW - timedelta(days=16)
         post(stack, [touch(f"e{n}", name, start + timedelta(days=n), "rep-1", "c") for n in range(8)])
