@@ -16,8 +16,7 @@ from fastapi.responses import JSONResponse
 
 from schemas import Source
 from services.ingestion import generic, hubspot, pipedrive, salesforce, soap
-from services.ingestion.dedupe import DedupeStore, MemoryDedupe
-from services.ingestion.dedupe_redis import RedisDedupe
+from services.ingestion.dedupe import STORE_NAME, DedupeStore, MemoryDedupe
 from services.ingestion.enrichment.crms import build_enrichment
 from services.ingestion.enrichment.service import Enrichment
 from services.ingestion.intake import BodyError, map_items, parse_json, split_items
@@ -30,6 +29,7 @@ from services.ingestion.results import Problem, result_body
 from services.ingestion.settings import IngestionSettings
 from services.runtime.broker import build_broker
 from services.runtime.http_metrics import install_http_metrics
+from services.runtime.keyed_store_factory import open_keyed_store
 from services.runtime.lifecycle import BrokerConnection
 from services.runtime.probes import ReadinessCheck, probes_router
 from services.runtime.rate_limit import TokenBuckets
@@ -246,9 +246,14 @@ async def read_limited(request: Request, limit: int) -> bytes | None:
 
 
 def open_dedupe(settings: IngestionSettings) -> DedupeStore:
-    if settings.dedupe_store_url.startswith("memory://"):
-        return MemoryDedupe(settings.dedupe_ttl_seconds, settings.dedupe_max_keys)
-    return RedisDedupe(settings.dedupe_store_url, settings.dedupe_ttl_seconds, ca_file=settings.redis_ssl_cafile)
+    keyed = open_keyed_store(
+        settings.dedupe_store_url,
+        STORE_NAME,
+        timeout_seconds=1,
+        ca_file=settings.redis_ssl_cafile,
+        max_values=settings.dedupe_max_keys,
+    )
+    return DedupeStore(keyed, settings.dedupe_ttl_seconds)
 
 
 def create_app(settings: IngestionSettings) -> FastAPI:

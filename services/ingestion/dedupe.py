@@ -1,81 +1,77 @@
 """Remembers which events were already accepted, so a CRM's retry is answered `duplicate`.
 
 Retries arrive for a day or more (HubSpot 24 h, Salesforce 24 h, Standard Webhooks senders ~76 h), so keys are
-kept for `DEDUPE_TTL_SECONDS` (96 h by default). Keys are marked only after Kafka acknowledged the events: a
-`503` leaves nothing marked, and a crash between publish and mark costs at most one duplicate downstream,
-where scoring is idempotent per (tenant, source, event_id) anyway.
+kept for `DEDUPE_TTL_SECONDS` (96 h by default), in the keyed store at `rg:ingestion:dedupe:<digest>`. Keys are
+marked only after Kafka acknowledged the events: a `503` leaves nothing marked, and a crash between publish and
+mark costs at most one duplicate downstream, where scoring is idempotent per (tenant, source, event_id) anyway.
+
+A store that does not answer never refuses a webhook (a CRM bans endpoints that fail): `seen` then answers
+"nothing seen", `mark` gives up, both log the store's readiness message, and downstream idempotency absorbs the
+duplicates that may follow. For the same reason the ingestion's `/readyz` does not depend on this store.
 """
 
 import hashlib
-from collections.abc import Sequence
-from typing import Protocol
+import logging
+import time
+from collections.abc import Callable, Sequence
+
+from services.runtime.keyed_store import KeyedStore, Writes
+from services.runtime.keyspace import Keyspace
+from services.runtime.memory_keyed_store import MemoryKeyedStore
+from services.runtime.store_unavailable import StoreUnavailable
+
+DEDUPE = Keyspace("ingestion", "dedupe")
+STORE_NAME = "dedupe store"
+MARK = b"1"
+
+log = logging.getLogger(__name__)
 
 
 def dedupe_key(source: str, tenant: str, event_id: str) -> str:
     """A fixed-size key; the separator cannot occur in a tenant, so no two triples share a key."""
-    digest = hashlib.blake2b(f"{source}\x1f{tenant}\x1f{event_id}".encode(), digest_size=16).hexdigest()
-    return f"rg:ingest:{digest}"
+    return hashlib.blake2b(f"{source}\x1f{tenant}\x1f{event_id}".encode(), digest_size=16).hexdigest()
 
 
-class DedupeStore(Protocol):
-    async def seen(self, keys: Sequence[str], now: float) -> set[str]:
-        """The keys already marked within the TTL."""
-        ...
-
-    async def mark(self, keys: Sequence[str], now: float) -> None: ...
-
-    async def close(self) -> None: ...
-
-
-class MemoryDedupe:
-    """Time buckets of keys, dropped whole once older than the TTL; never more than `max_keys` in total.
-
-    When the cap is reached the oldest keys go first: under a flood the window shrinks, memory does not grow.
-    """
-
-    def __init__(self, ttl_seconds: float, max_keys: int, buckets: int = 96) -> None:
+class DedupeStore:
+    def __init__(self, keyed: KeyedStore, ttl_seconds: float) -> None:
+        self.keyed = keyed
         self.ttl_seconds = ttl_seconds
-        self.max_keys = max_keys
-        self.bucket_seconds = ttl_seconds / buckets
-        self._buckets: dict[int, dict[str, None]] = {}
-        self._size = 0
 
-    def __len__(self) -> int:
-        return self._size
+    async def seen(self, keys: Sequence[str]) -> set[str]:
+        """The keys already marked within the TTL."""
+        if not keys:
+            return set()
+        try:
+            marks = await self.keyed.get_many(DEDUPE, keys)
+        except StoreUnavailable as exc:
+            log.warning("dedupe lookup failed, treating events as new: %s", exc)
+            return set()
+        return {key for key, mark in zip(keys, marks, strict=True) if mark is not None}
 
-    async def seen(self, keys: Sequence[str], now: float) -> set[str]:
-        self._expire(now)
-        wanted = set(keys)
-        found: set[str] = set()
-        for bucket in self._buckets.values():
-            found |= bucket.keys() & wanted
-        return found
+    async def mark(self, keys: Sequence[str]) -> None:
+        """Remember the keys for the TTL from their first mark (a second mark does not extend it)."""
+        writes = Writes()
+        for key in keys:
+            writes.put(DEDUPE, key, MARK, self.ttl_seconds, only_if_absent=True)
+        try:
+            await self.keyed.write(writes)
+        except StoreUnavailable as exc:
+            log.warning("dedupe mark failed; retries of these events will reach scoring: %s", exc)
 
-    async def mark(self, keys: Sequence[str], now: float) -> None:
-        self._expire(now)
-        bucket = self._buckets.setdefault(int(now // self.bucket_seconds), {})
-        before = len(bucket)
-        bucket.update(dict.fromkeys(keys))
-        self._size += len(bucket) - before
-        self._evict_over_cap()
+    async def ping(self) -> None:
+        await self.keyed.ping()
 
     async def close(self) -> None:
-        self._buckets.clear()
-        self._size = 0
+        await self.keyed.close()
 
-    def _expire(self, now: float) -> None:
-        """A bucket goes once its newest possible key is older than the TTL, so every key lives at least that long."""
-        oldest_kept = (now - self.ttl_seconds) // self.bucket_seconds
-        for number in [number for number in self._buckets if number < oldest_kept]:
-            self._size -= len(self._buckets.pop(number))
 
-    def _evict_over_cap(self) -> None:
-        for number in sorted(self._buckets):
-            if self._size <= self.max_keys:
-                return
-            bucket = self._buckets[number]
-            while bucket and self._size > self.max_keys:
-                del bucket[next(iter(bucket))]
-                self._size -= 1
-            if not bucket:
-                del self._buckets[number]
+class MemoryDedupe(DedupeStore):
+    """At most `max_keys` keys in this process: past it the oldest go first, so under a flood the window shrinks
+    and memory does not grow."""
+
+    def __init__(self, ttl_seconds: float, max_keys: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.memory = MemoryKeyedStore(clock, max_values=max_keys)
+        super().__init__(self.memory, ttl_seconds)
+
+    def __len__(self) -> int:
+        return self.memory.count(DEDUPE)

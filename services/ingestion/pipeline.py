@@ -7,7 +7,6 @@ Every endpoint goes through here, so every CRM gets the same guarantees: `202` o
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from schemas import OutreachEvent, Source
@@ -44,19 +43,17 @@ class Intake:
         sink: EventSink,
         dedupe: DedupeStore,
         limiter: TokenBuckets,
-        clock: Callable[[], float] = time.time,
     ) -> None:
         self.sink = sink
         self.dedupe = dedupe
         self.limiter = limiter
-        self.clock = clock
 
     async def accept(self, source: Source, items: list[Item]) -> Answer:
         """Publish the new events among `items` and say what became of each; raise Refusal for 429 and 503."""
         candidates = [(item, item.event) for item in items if item.event is not None]
         self._rate_limit([event for _, event in candidates])
         keys = [dedupe_key(event.source, event.tenant, event.event_id) for _, event in candidates]
-        already = await self.dedupe.seen(keys, self.clock())
+        already = await self.dedupe.seen(keys)
         statuses: dict[int, ItemStatus] = {}
         fresh: dict[str, OutreachEvent] = {}
         for (item, event), key in zip(candidates, keys, strict=True):
@@ -65,7 +62,7 @@ class Intake:
             else:
                 fresh[key] = event
         await self._publish(list(fresh.values()))
-        await self.dedupe.mark(list(fresh), self.clock())
+        await self.dedupe.mark(list(fresh))
         EVENTS_PUBLISHED.labels(source=source).inc(len(fresh))
         results = [item.result(statuses.get(item.index)) for item in items]
         return self._answer(source, results)

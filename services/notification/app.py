@@ -10,8 +10,7 @@ import httpx
 from fastapi import FastAPI
 
 from services.notification.channels.registry import build_channels
-from services.notification.cooldown_redis import RedisCooldownStore
-from services.notification.cooldown_store import CooldownStore, MemoryCooldownStore
+from services.notification.cooldown_store import STORE_NAME, CooldownStore
 from services.notification.metrics import prepare
 from services.notification.notifier import Notifier
 from services.notification.routing import load_routing
@@ -22,16 +21,18 @@ from services.runtime.clock import utc_now
 from services.runtime.erasure_feed import ErasureFeed
 from services.runtime.erasures import ErasedContacts
 from services.runtime.http_metrics import install_http_metrics
+from services.runtime.keyed_store_factory import open_keyed_store
 from services.runtime.lifecycle import BrokerConnection
 from services.runtime.probes import probes_router
 from services.runtime.startup_checks import kafka_refusal
+from services.runtime.store_unavailable import StoreUnavailable
 
 
 def open_cooldown_store(settings: NotificationSettings) -> CooldownStore:
-    retention = timedelta(days=settings.notify_cooldown_retention_days)
-    if settings.notify_cooldown_store_url.startswith("memory://"):
-        return MemoryCooldownStore(retention)
-    return RedisCooldownStore(settings.notify_cooldown_store_url, retention, settings.redis_ssl_cafile)
+    keyed = open_keyed_store(
+        settings.notify_cooldown_store_url, STORE_NAME, timeout_seconds=5, ca_file=settings.redis_ssl_cafile
+    )
+    return CooldownStore(keyed, timedelta(days=settings.notify_cooldown_retention_days))
 
 
 def create_app(settings: NotificationSettings) -> FastAPI:
@@ -61,9 +62,13 @@ def create_app(settings: NotificationSettings) -> FastAPI:
         await connection.open()
 
     async def readiness() -> str | None:
+        try:
+            await store.ping()
+        except StoreUnavailable as exc:
+            return exc.readiness
         if not feed.loaded.is_set():
             return "erasures not read yet (outreach.erasures is read in full before any alert)"
-        return await store.problem() or await connection.problem()
+        return await connection.problem()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -86,7 +86,7 @@ class Notifier:
                 receipt = self._receipt(alert, channel.name, DeliveryOutcome.SUPPRESSED, 0)
                 await outbox.receipt(receipt, decision.verdict.value)
         if decision.notices is not None:
-            await self.store.save(key, decision.notices, now)
+            await self.store.save(key, decision.notices)
 
     async def _deliver(self, channel: Channel, notice: Notice, outbox: Outbox) -> None:
         alert = notice.alert

@@ -26,6 +26,7 @@ from services.notification.retries import RetryPolicy
 from services.notification.routing import Routing
 from services.notification.settings import NotificationSettings
 from services.runtime.erasures import ErasedContacts
+from services.runtime.store_unavailable import StoreUnavailable
 
 log = logging.getLogger("rapport_guard.notification")
 
@@ -102,8 +103,11 @@ class NotificationStream:
                     ERASED_ALERTS.inc()
                 else:
                     await self.notifier.notify(alert, KafkaOutbox(self, record, alert))
-        except Exception:
-            log.exception("alert at %s[%s]@%s not finished; it will be retried", *_position(record))
+        except Exception as exc:
+            if isinstance(exc, StoreUnavailable):  # expected while Redis is away: /readyz says so, no traceback
+                log.warning("alert at %s[%s]@%s not finished; it will be retried: %s", *_position(record), exc)
+            else:
+                log.exception("alert at %s[%s]@%s not finished; it will be retried", *_position(record))
             await asyncio.sleep(self.settings.notify_kafka_retry_seconds)
             await msg.nack()
             return

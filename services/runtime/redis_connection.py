@@ -6,6 +6,7 @@ the CA that signed the server's certificate when it is not one the system trusts
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
 
@@ -20,3 +21,9 @@ def connect_redis(url: str, timeout_seconds: float, ca_file: Path | None = None)
         retry_on_timeout=False,
         **tls,
     )
+
+
+def redis_address(url: str) -> str:
+    """`Redis at host:port`, for messages: the URL itself may hold a password and is never shown."""
+    parts = urlsplit(url)
+    return f"Redis at {parts.hostname}:{parts.port or 6379}"

@@ -15,7 +15,7 @@ from aiokafka.helpers import create_ssl_context
 from redis.exceptions import AuthenticationError, RedisError
 
 from services.runtime.kafka_security import kafka_security_options
-from services.runtime.redis_connection import connect_redis
+from services.runtime.redis_connection import connect_redis, redis_address
 from services.runtime.settings import ServiceSettings
 
 _HOSTNAME_MISMATCH = 62
@@ -119,7 +119,7 @@ async def check_redis_access(setting: str, url: str, ca_file: Path | None, timeo
     if not url.startswith(("redis://", "rediss://")):
         return
     parts = urlsplit(url)
-    where = f"Redis at {parts.hostname}:{parts.port or 6379}"
+    where = redis_address(url)
     client = connect_redis(url, timeout_seconds, ca_file)
     try:
         await client.ping()

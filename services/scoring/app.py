@@ -20,6 +20,7 @@ from services.runtime.lifecycle import BrokerConnection
 from services.runtime.probes import probes_router
 from services.runtime.rate_limit import TokenBuckets
 from services.runtime.startup_checks import kafka_refusal
+from services.runtime.store_unavailable import StoreUnavailable
 from services.scoring.http.api import scoring_router
 from services.scoring.policy.file import load_policy
 from services.scoring.processing.erasure import ContactEraser
@@ -28,7 +29,6 @@ from services.scoring.processing.sweep import Sweeper
 from services.scoring.recovery.factory import open_recovery
 from services.scoring.settings import ScoringSettings
 from services.scoring.state.factory import open_store
-from services.scoring.state.store import StoreUnavailable
 from services.scoring.stream.consumer import ScoringStream
 from services.scoring.stream.erasures import erasure_publisher
 from services.scoring.stream.sweep import SweepLoop
@@ -79,7 +79,7 @@ def create_app(settings: ScoringSettings) -> FastAPI:
         try:
             await store.ping()
         except StoreUnavailable as exc:
-            return f"state store unavailable: {exc}"
+            return exc.readiness
         if not feed.loaded.is_set():
             return "erasures not read yet (outreach.erasures is read in full before any event)"
         return recovery.problem() or stream.store_problem or await connection.problem()

@@ -11,7 +11,7 @@ import pytest
 import redis
 
 from services.devstack.embedded_broker import free_port, wait_for_port
-from services.ingestion.dedupe import dedupe_key
+from services.ingestion.dedupe import DEDUPE, dedupe_key
 from services.runtime.standard_webhooks import decode_secret
 from tests.fixtures.crm import CrmSender, load
 from tests.harness.brokers import ApacheTestBroker, EmbeddedTestBroker
@@ -57,7 +57,7 @@ def test_a_retry_to_another_replica_or_after_a_restart_is_a_duplicate(
         restarted = CrmSender(again.url("ingestion"), decode_secret(again.secret))
         assert restarted.generic(event(tag)).json()["duplicate"] == 1
 
-    ttl = redis.Redis.from_url(redis_url).ttl(dedupe_key("generic", "acme", f"redis-{tag}"))
+    ttl = redis.Redis.from_url(redis_url).ttl(DEDUPE.prefix + dedupe_key("generic", "acme", f"redis-{tag}"))
     assert 95 * 3600 < ttl <= 96 * 3600
 
 

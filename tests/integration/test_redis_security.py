@@ -4,7 +4,7 @@ setting to fix without printing the password."""
 import re
 import secrets
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,16 +12,19 @@ import pytest
 from schemas import AlertLevel
 from services.devstack.embedded_broker import free_port
 from services.devstack.processes import ServiceProcess
-from services.ingestion.dedupe_redis import RedisDedupe
+from services.ingestion.dedupe import STORE_NAME as DEDUPE_STORE
+from services.ingestion.dedupe import DedupeStore
 from services.notification.cooldown import PairNotices
-from services.notification.cooldown_redis import RedisCooldownStore
+from services.notification.cooldown_store import STORE_NAME as COOLDOWN_STORE
+from services.notification.cooldown_store import CooldownStore
+from services.runtime.keyed_store_factory import open_keyed_store
 from services.runtime.startup_checks import AccessRefused, check_redis_access
 from services.scoring.state.redis_store import RedisStore
 from tests.harness.alerts import T0
 from tests.harness.certificates import Pki, make_pki
 from tests.harness.redis_server import redis_available
 from tests.harness.secure_redis import SecureRedis
-from tests.unit.scoring.store_case import contact
+from tests.unit.keyed_store_case import contact
 
 PASSWORD = secrets.token_urlsafe(12)
 NOTICES = PairNotices(window_started_at=T0, peak=AlertLevel.NUISANCE, open=True, delivered=("a-1",), held=())
@@ -55,10 +58,12 @@ async def test_the_scoring_state_store_works_over_tls_as_the_acl_user(secure_red
 
 
 async def test_the_ingestion_dedupe_store_works_over_tls_as_the_acl_user(secure_redis: SecureRedis, pki: Pki) -> None:
-    dedupe = RedisDedupe(secure_redis.user_url(PASSWORD), ttl_seconds=60, ca_file=pki.ca)
+    keyed = open_keyed_store(secure_redis.user_url(PASSWORD), DEDUPE_STORE, timeout_seconds=1, ca_file=pki.ca)
+    dedupe = DedupeStore(keyed, ttl_seconds=60)
     try:
-        await dedupe.mark(["dedupe:seen"], 0)
-        assert await dedupe.seen(["dedupe:seen", "dedupe:new"], 0) == {"dedupe:seen"}
+        await dedupe.mark(["dedupe:seen"])
+        assert await dedupe.seen(["dedupe:seen", "dedupe:new"]) == {"dedupe:seen"}
+        await dedupe.ping()
     finally:
         await dedupe.close()
 
@@ -66,9 +71,10 @@ async def test_the_ingestion_dedupe_store_works_over_tls_as_the_acl_user(secure_
 async def test_the_notification_cooldown_store_works_over_tls_as_the_acl_user(
     secure_redis: SecureRedis, pki: Pki
 ) -> None:
-    store = RedisCooldownStore(secure_redis.user_url(PASSWORD), timedelta(days=1), pki.ca)
+    keyed = open_keyed_store(secure_redis.user_url(PASSWORD), COOLDOWN_STORE, timeout_seconds=5, ca_file=pki.ca)
+    store = CooldownStore(keyed, timedelta(days=1))
     try:
-        await store.save("acme:rep-1:c-1", NOTICES, datetime.now(UTC))
+        await store.save("acme:rep-1:c-1", NOTICES)
         assert await store.load("acme:rep-1:c-1") == NOTICES
     finally:
         await store.close()

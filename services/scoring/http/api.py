@@ -17,6 +17,7 @@ from services.identity.parties import Contact, Sender, contact_id, sender_id
 from services.runtime.api_keys import ApiKey, Scope
 from services.runtime.erasures import ErasedContacts
 from services.runtime.http_auth import ApiAuth, auth_responses, refuse_tenant
+from services.runtime.store_unavailable import StoreUnavailable
 from services.scoring.engine.judge import ContactView, Decision, check, judge_pair, judge_team, team_applies
 from services.scoring.engine.touches import instant, seconds
 from services.scoring.metrics import CHECKS
@@ -24,7 +25,7 @@ from services.scoring.policy.file import PolicySet
 from services.scoring.policy.model import known_timezone
 from services.scoring.processing.erasure import ContactEraser, ErasureNotRecorded
 from services.scoring.state.history import ContactState
-from services.scoring.state.store import StateStore, StoreUnavailable
+from services.scoring.state.store import StateStore
 
 Clock = Callable[[], datetime]
 
@@ -170,7 +171,7 @@ def scoring_router(
             try:
                 erased = await contacts.erase(tenant, contact_id)
             except StoreUnavailable as exc:
-                raise HTTPException(503, str(exc)) from None
+                raise HTTPException(503, exc.readiness) from None
             except ErasureNotRecorded as exc:
                 raise HTTPException(503, str(exc)) from None
         if not erased:
@@ -184,4 +185,4 @@ async def _loaded(store: StateStore, key: str) -> ContactState:
     try:
         return (await store.load_many([key]))[key]
     except StoreUnavailable as exc:
-        raise HTTPException(503, str(exc)) from None
+        raise HTTPException(503, exc.readiness) from None

@@ -1,81 +1,16 @@
-"""Redis state store: shared by scoring replicas, one key per contact, expired by Redis after inactivity.
+"""The contact store in Redis (`STATE_STORE_URL=redis://…`), as the benches and tests open it directly."""
 
-A batch costs two round trips, one MGET to load and one pipelined write; every Redis failure becomes
-`StoreUnavailable` so that the stream commits nothing and retries.
-"""
-
-from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import cast
 
-import redis.asyncio as redis
-from redis.exceptions import RedisError
-
-from services.runtime.redis_connection import connect_redis
-from services.scoring.state.codec import encode, restore
-from services.scoring.state.history import ContactState
-from services.scoring.state.store import StoreUnavailable
-
-KEY_PREFIX = "rg:contact:"
-DUE_KEY = "rg:due"
-"""Sorted set: contact key → when its earliest announced level falls by wall clock (the sweep's work list)."""
+from services.runtime.redis_keyed_store import RedisKeyedStore
+from services.scoring.state.contact_store import STORE_NAME, ContactStore
 
 
-class RedisStore:
+class RedisStore(ContactStore):
     def __init__(
         self, url: str, expire_after: float, timeout_seconds: float = 2.0, ca_file: Path | None = None
     ) -> None:
-        self.expire_after = max(1, round(expire_after))
-        self.client: redis.Redis = connect_redis(url, timeout_seconds, ca_file)
-
-    @staticmethod
-    def key(contact_key: str) -> str:
-        return KEY_PREFIX + contact_key
-
-    async def load_many(self, contact_keys: Sequence[str]) -> dict[str, ContactState]:
-        try:
-            blobs = await self.client.mget([self.key(key) for key in contact_keys])
-        except RedisError as exc:
-            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
-        return {key: restore(cast(bytes | None, blob)) for key, blob in zip(contact_keys, blobs, strict=True)}
-
-    async def save_many(self, states: Mapping[str, ContactState]) -> None:
-        pipeline = self.client.pipeline(transaction=False)
-        for key, state in states.items():
-            due = None if state.empty else state.next_due
-            if not state.empty:
-                pipeline.set(self.key(key), encode(state), ex=self.expire_after)
-            else:
-                pipeline.delete(self.key(key))
-            if due is None:
-                pipeline.zrem(DUE_KEY, key)
-            else:
-                pipeline.zadd(DUE_KEY, {key: due})
-        try:
-            await pipeline.execute()
-        except RedisError as exc:
-            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
-
-    async def delete(self, contact_key: str) -> bool:
-        try:
-            await self.client.zrem(DUE_KEY, contact_key)
-            return bool(await self.client.delete(self.key(contact_key)))
-        except RedisError as exc:
-            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
-
-    async def due(self, now: int, limit: int) -> list[str]:
-        """From one sorted set of contact keys by due time; a key whose state expired is swept to nothing."""
-        try:
-            keys = await self.client.zrangebyscore(DUE_KEY, "-inf", now, start=0, num=limit)
-        except RedisError as exc:
-            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
-        return [key.decode() if isinstance(key, bytes) else str(key) for key in keys]
-
-    async def ping(self) -> None:
-        try:
-            await self.client.ping()
-        except RedisError as exc:
-            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
-
-    async def close(self) -> None:
-        await self.client.aclose()
+        self.redis = RedisKeyedStore(url, STORE_NAME, timeout_seconds, ca_file)
+        self.client = self.redis.client
+        """The Redis client itself, for benches and tests that look at the server."""
+        super().__init__(self.redis, expire_after)

@@ -1,17 +1,15 @@
 """The one interface every state store implements: contact states by contact key (`tenant:contact_id`).
 
 A store keeps each state in the compact form of `codec`, forgets a contact after `expire_after` without a write,
-and raises `StoreUnavailable` when it cannot answer, so the caller commits nothing and retries.
+and raises `services.runtime.store_unavailable.StoreUnavailable` when it cannot answer, so the caller commits
+nothing and retries. `contact_store.ContactStore` is the one implementation, over the keyed store;
+`metered_store.MeteredStore` wraps it with metrics.
 """
 
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from services.scoring.state.history import ContactState
-
-
-class StoreUnavailable(Exception):
-    """The store cannot be reached: the caller must not commit offsets."""
 
 
 class StateStore(Protocol):

@@ -24,12 +24,12 @@ from pydantic import ValidationError
 
 from schemas import Alert, OutreachEvent, PairScore, contact_key
 from services.runtime.publishing import confirm_all
+from services.runtime.store_unavailable import StoreUnavailable
 from services.scoring import metrics
 from services.scoring.processing.output_ids import score_id
 from services.scoring.processing.processor import Outputs, Processor, event_problem
 from services.scoring.recovery.state_machine import Batch, Recovery
 from services.scoring.settings import ScoringSettings
-from services.scoring.state.store import StoreUnavailable
 
 log = logging.getLogger("rapport_guard.scoring")
 
@@ -116,7 +116,7 @@ class ScoringStream:
             async with self.recovery.batch(records) as batch:
                 await self._score(batch)
         except StoreUnavailable as exc:
-            self.store_problem = f"state store unavailable: {exc}"
+            self.store_problem = exc.readiness
             log.warning("state store unavailable, batch will be redelivered: %s", exc)
             await asyncio.sleep(self.settings.scoring_retry_seconds)
             await msg.nack()

@@ -1,33 +1,13 @@
-"""Retries are remembered for the TTL and no longer; tenants are held to their rate."""
+"""Dedupe keys keep events apart; tenants are held to their rate."""
 
-from services.ingestion.dedupe import MemoryDedupe, dedupe_key
+from services.ingestion.dedupe import dedupe_key
 from services.runtime.rate_limit import TokenBuckets
-
-HOUR = 3600.0
-TTL = 96 * HOUR
 
 
 def test_keys_separate_source_tenant_and_event() -> None:
     keys = {dedupe_key("hubspot", "a", "1"), dedupe_key("generic", "a", "1"), dedupe_key("hubspot", "b", "1")}
     assert len(keys) == 3
     assert dedupe_key("hubspot", "a", "1") == dedupe_key("hubspot", "a", "1")
-
-
-async def test_a_retry_within_96_hours_is_seen_and_after_it_is_not() -> None:
-    store = MemoryDedupe(TTL, max_keys=10_000)
-    await store.mark(["k1"], now=1_000_000.0)
-    assert await store.seen(["k1", "k2"], now=1_000_000.0 + TTL - 1) == {"k1"}
-    assert await store.seen(["k1"], now=1_000_000.0 + TTL + 2 * HOUR) == set()
-    assert len(store) == 0
-
-
-async def test_memory_stays_under_the_cap_by_forgetting_the_oldest_keys() -> None:
-    store = MemoryDedupe(TTL, max_keys=1_000)
-    for hour in range(5):
-        await store.mark([f"h{hour}-{n}" for n in range(400)], now=hour * HOUR)
-    assert len(store) == 1_000
-    oldest_thousand_gone = await store.seen(["h0-0", "h1-399", "h2-199", "h2-200", "h4-399"], now=5 * HOUR)
-    assert oldest_thousand_gone == {"h2-200", "h4-399"}
 
 
 def test_rate_limit_admits_a_burst_then_asks_to_wait() -> None:

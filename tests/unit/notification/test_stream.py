@@ -181,7 +181,7 @@ async def test_the_memory_cool_down_forgets_every_entry_of_an_erased_contact() -
     store = MemoryCooldownStore(timedelta(days=1))
     notices = PairNotices(window_started_at=T0, peak=AlertLevel.WATCH, open=True)
     for key in ("acme:c-1:team", "acme:c-1:sender:rep-1", "acme:c-10:team"):
-        await store.save(key, notices, T0)
+        await store.save(key, notices)
     await store.forget_contact("acme:c-1")
     assert [await store.load(key) is None for key in ("acme:c-1:team", "acme:c-1:sender:rep-1", "acme:c-10:team")] == [
         True,

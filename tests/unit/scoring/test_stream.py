@@ -11,6 +11,7 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from schemas import Alert, OutreachEvent, PairScore
+from services.runtime.store_unavailable import StoreUnavailable
 from services.scoring.policy.file import PolicySet
 from services.scoring.processing.processor import Processor
 from services.scoring.recovery.replay_guard import ReplayGuard
@@ -18,7 +19,6 @@ from services.scoring.recovery.state_machine import Phase, Recovery
 from services.scoring.settings import ScoringSettings
 from services.scoring.state.history import ContactState
 from services.scoring.state.memory_store import MemoryStore
-from services.scoring.state.store import StoreUnavailable
 from services.scoring.stream.consumer import ScoringStream
 from tests.harness.events import event
 from tests.unit.scoring.builders import DAY, T0, emails
@@ -30,13 +30,13 @@ NOW = T0 + 30 * DAY
 
 class UnreachableStore(MemoryStore):
     async def load_many(self, contact_keys: Sequence[str]) -> dict[str, ContactState]:
-        raise StoreUnavailable("redis: ConnectionError")
+        raise StoreUnavailable("state store", "Redis at 127.0.0.1:6379 (ConnectionError)")
 
     async def save_many(self, states: Mapping[str, ContactState]) -> None:
-        raise StoreUnavailable("redis: ConnectionError")
+        raise StoreUnavailable("state store", "Redis at 127.0.0.1:6379 (ConnectionError)")
 
     async def delete(self, contact_key: str) -> bool:
-        raise StoreUnavailable("redis: ConnectionError")
+        raise StoreUnavailable("state store", "Redis at 127.0.0.1:6379 (ConnectionError)")
 
 
 Received = dict[str, list[tuple[bytes, dict[str, str]]]]
@@ -159,7 +159,7 @@ async def test_an_unreachable_store_commits_nothing_publishes_nothing_and_report
         await wire.stream.on_batch(batch)  # type: ignore[arg-type]
     assert batch.outcome == "rewound"
     assert wire.received["scores"] == wire.received["alerts"] == wire.received["dlq"] == []
-    assert wire.stream.store_problem == "state store unavailable: redis: ConnectionError"
+    assert wire.stream.store_problem == "state store unavailable: Redis at 127.0.0.1:6379 (ConnectionError)"
 
 
 async def test_once_the_store_answers_again_the_same_batch_is_scored_and_committed() -> None:
@@ -239,7 +239,7 @@ class SaveFailsOnce(MemoryStore):
     async def save_many(self, states: Mapping[str, ContactState]) -> None:
         if not self.failed:
             self.failed = True
-            raise StoreUnavailable("redis: ConnectionError")
+            raise StoreUnavailable("state store", "Redis at 127.0.0.1:6379 (ConnectionError)")
         await super().save_many(states)
 
 
