@@ -67,7 +67,7 @@ def create_app(settings: ScoringSettings) -> FastAPI:
     sweep = SweepLoop(
         broker,
         settings,
-        Sweeper(store, policies),
+        Sweeper(store, policies, scores_here=recovery.scores_contact),
         recovery.exclusive,
         clock=utc_now,
         ready=lambda: recovery.problem() is None and connection.started.is_set(),
