@@ -145,7 +145,7 @@ def scoring_router(
             contact_id=contact_id,
             touches=len(pair.touches),
             last_touch_at=instant(pair.last_at) if pair.touches else None,
-            alerted_level=pair.alerted,
+            alerted_level=pair.announced,
             team_level=None if team is None else team.level,
             **judgement.fields(),
         )

@@ -81,17 +81,19 @@ class Sweeper:
             if pair.due_at is None or pair.due_at > at:
                 continue
             current = judge_pair(view, sender_id, max(at, pair.last_at))
+            told = pair.announced
             swept.alerts += _falls(
                 tenant,
                 contact_id,
                 sender_id,
-                previous=pair.alerted,
+                previous=told,
                 due_at=pair.due_at,
                 current=current,
                 now=now,
                 cool_down=cool_down,
             )
             pair.alerted, pair.due_at = current.level, current.falls_at
+            pair.told = None if current.level.rank <= told.rank else told
         if state.team_due_at is not None and state.team_due_at <= at:
             team = judge_team(view, max(at, state.latest_at or at), None)
             swept.alerts += _falls(
