@@ -88,7 +88,11 @@ def final_state(batches: list[list[OutreachEvent]]) -> dict[str, bytes]:
     import asyncio
 
     asyncio.run(run())
-    return {key: encode(state) for key, state in asyncio.run(store.load_many(["acme:c-1"])).items()}
+    states = asyncio.run(store.load_many(["acme:c-1"]))
+    for state in states.values():
+        for pair in state.pairs.values():
+            pair.told = None  # what readers were told depends on what arrived first (damping); the judgement does not
+    return {key: encode(state) for key, state in states.items()}
 
 
 def in_batches(events: list[OutreachEvent], rng: random.Random) -> list[list[OutreachEvent]]:
