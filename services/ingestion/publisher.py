@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from faststream.kafka import KafkaBroker, KafkaPublishMessage
 
 from schemas import OutreachEvent
-from services.ingestion.partitioning import partition_for
+from services.runtime.partitioning import partition_for
 
 HEADERS = {"content-type": "application/json"}
 MAX_BATCH_BYTES = 262_144

@@ -1,4 +1,5 @@
-"""One alert, end to end: route it, ask the cool-down, deliver to every channel, and account for each outcome.
+"""One alert, end to end: route it, ask the cool-down (and whether the message about its contact's other scope
+already told it: `merging.py`), deliver to every channel, and account for each outcome.
 
 Knows nothing of Kafka: receipts and dead letters leave through an `Outbox` that the stream provides. The
 cool-down history is saved only after every channel has finished, so an alert interrupted by a crash is
@@ -12,10 +13,11 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from schemas import Alert, DeliveryOutcome, NotificationReceipt
+from schemas import Alert, DeliveryOutcome, NotificationReceipt, Scope
 from services.notification.channels.base import Channel
 from services.notification.cooldown import decide, pair_key
 from services.notification.cooldown_store import CooldownStore
+from services.notification.merging import MERGED, contact_pairs_key, merged_into, other_scope_key
 from services.notification.metrics import DEAD_LETTERED, DELIVERIES
 from services.notification.retries import RetryPolicy, Sleep, deliver_with_retries
 from services.notification.routing import Routing
@@ -72,8 +74,17 @@ class Notifier:
             return
         key = pair_key(alert)
         now = self.clock()
-        decision = decide(await self.store.load(key), alert, now, self.cooldown)
+        notices = await self.store.load(key)
+        decision = decide(notices, alert, now, self.cooldown)
         channels = [self.channels[name] for name in names]
+        redelivery = notices is not None and alert.alert_id in notices.delivered
+        other = await self.store.load(other_scope_key(alert)) if decision.deliver and not redelivery else None
+        if merged_into(other, alert, now, self.cooldown):
+            log.info("alert %s: merged into the message about its contact", alert.alert_id)
+            for channel in channels:
+                DELIVERIES.labels(channel.kind, DeliveryOutcome.SUPPRESSED.value).inc()
+                await outbox.receipt(self._receipt(alert, channel.name, DeliveryOutcome.SUPPRESSED, 0), MERGED)
+            return
         if decision.deliver:
             notice = Notice(alert, held_back=decision.held_back)
             async with asyncio.TaskGroup() as group:  # one failure (Kafka refusing a receipt) cancels the rest
@@ -87,6 +98,15 @@ class Notifier:
                 await outbox.receipt(receipt, decision.verdict.value)
         if decision.notices is not None:
             await self.store.save(key, decision.notices)
+        if decision.deliver and alert.scope is Scope.PAIR:
+            await self._note_pair_told(alert, now)
+
+    async def _note_pair_told(self, alert: Alert, now: datetime) -> None:
+        """Keep what was told about any of the contact's pairs, for a team alert to merge into."""
+        key = contact_pairs_key(alert)
+        told = decide(await self.store.load(key), alert, now, self.cooldown).notices
+        if told is not None:
+            await self.store.save(key, told)
 
     async def _deliver(self, channel: Channel, notice: Notice, outbox: Outbox) -> None:
         alert = notice.alert

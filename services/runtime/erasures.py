@@ -23,6 +23,10 @@ class ErasedContacts:
         if known is None or erasure.erased_at > known:
             self._erased_at[key] = erasure.erased_at
 
+    def erased_at(self, contact_key: str) -> datetime | None:
+        """When the contact was last erased, as far as known here."""
+        return self._erased_at.get(contact_key)
+
     def forgets(self, contact_key: str, *instants: datetime) -> bool:
         """Whether a message about the contact, with these instants (when it happened, when it arrived), lies
         at or before the contact's erasure: then it must not be acted on."""

@@ -54,7 +54,10 @@ def create_app(settings: ScoringSettings) -> FastAPI:
     recovery = open_recovery(settings, processor, utc_now)
     stream = ScoringStream(broker, settings, processor, utc_now, recovery)
     connection = BrokerConnection(broker, diagnose=partial(kafka_refusal, settings))
-    eraser = ContactEraser(store, erased, utc_now, erasure_publisher(broker, settings))
+    memory = settings.state_store_url.startswith("memory://")
+    eraser = ContactEraser(
+        store, erased, utc_now, erasure_publisher(broker, settings), recovery.scores_contact if memory else None
+    )
 
     async def forget(erasure: Erasure) -> None:
         async with recovery.exclusive:
@@ -64,7 +67,7 @@ def create_app(settings: ScoringSettings) -> FastAPI:
     sweep = SweepLoop(
         broker,
         settings,
-        Sweeper(store, policies),
+        Sweeper(store, policies, scores_here=recovery.scores_contact),
         recovery.exclusive,
         clock=utc_now,
         ready=lambda: recovery.problem() is None and connection.started.is_set(),

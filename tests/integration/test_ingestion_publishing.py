@@ -14,7 +14,7 @@ import pytest
 
 from schemas import OutreachEvent
 from services.devstack.topic_reader import open_reader
-from services.ingestion.partitioning import partition_for
+from services.runtime.partitioning import partition_for
 from services.runtime.standard_webhooks import decode_secret, signed_headers
 from tests.harness.brokers import ApacheTestBroker, EmbeddedTestBroker, new_broker
 from tests.harness.stack import Stack, running_stack

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from schemas import Channel, Level, Reason, Tier
+from services.scoring.engine.consent import opt_out_in_force
 from services.scoring.engine.rapport import Rapport, rapport_at
 from services.scoring.engine.rules import FOREVER, NEVER, OPTED_OUT, Breach, Situation, Subject, Timeline, timeline
 from services.scoring.engine.touches import instant
@@ -167,6 +168,11 @@ class ContactView:
         }
         return len(writing) >= self.policy.team.min_senders
 
+    def _opted_out(self, channel: Channel, at: int) -> bool:
+        """Whether the contact had opted out of `channel` by `at`: then the team's touches since count together,
+        however few colleagues wrote inside the window."""
+        return bool(self.state.consent) and opt_out_in_force(self.state.consent, channel, at) is not None
+
     def rapport(self, line: Timeline, at: int) -> Rapport:
         engaged = bisect.bisect_right(line.engaged_at, at)
         outreach = bisect.bisect_right(line.out_at, at)
@@ -209,7 +215,9 @@ class ContactView:
         pair = Situation(
             line, bisect.bisect_right(line.out_at, as_of), subject, self.policy, self.timezone, as_of=as_of
         )
-        if not self.has_others(sender_id) or not self._several_senders(as_of, sender_id):
+        if not self.has_others(sender_id):
+            return pair, None
+        if not self._several_senders(as_of, sender_id) and not self._opted_out(channel, as_of):
             return pair, None
         team_line = self.team()
         n = bisect.bisect_right(team_line.out_at, as_of)

@@ -152,16 +152,17 @@ class Situation:
 
     def breaches(self) -> list[Breach]:
         found: list[Breach] = []
+        self._opted_out(found)
         if self.team:
             if not self._team_applies():
                 return found
-            self._volume(found)
-            self._streak(found)
-            self._escalation(found)
-            self._pursuit(found)
+            counted: list[Breach] = []
+            self._volume(counted)
+            self._streak(counted)
+            self._escalation(counted)
+            self._pursuit(counted)
             escape = self._team_escape()
-            return [_released_by(breach, escape) for breach in found]
-        self._opted_out(found)
+            return found + [_released_by(breach, escape) for breach in counted]
         self._volume(found)
         self._streak(found)
         self._escalation(found)
@@ -172,7 +173,9 @@ class Situation:
 
     def _opted_out(self, found: list[Breach]) -> None:
         """A touch on a channel the contact opted out of (as far as known when it is made); observed is how many
-        such touches this one makes since the opt-out. No waiting lifts it: only an opt-in."""
+        such touches this one makes since the opt-out, by the sender or, for the team, by every sender together.
+        No waiting lifts it, not even colleagues falling silent: only an opt-in. The team's "stop" applies however
+        few senders wrote, since the contact said it to the organisation, not to one rep."""
         line = self.line
         if not line.consent:
             return
@@ -182,6 +185,8 @@ class Situation:
         first = bisect.bisect_left(line.out_at, mark.at, 0, self.n)
         count = sum(line.out_opted[first : self.n]) + 1
         detail = f"{'' if mark.channel is None else mark.channel.value}|{self.subject.channel.value}"
+        if self.team:
+            detail += "|team"
         found.append(Breach(OPTED_OUT, count, 0, None, 1.0, FOREVER, self.rapport.tier, detail))
 
     def _breach(

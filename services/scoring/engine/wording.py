@@ -69,9 +69,9 @@ _SENTENCES: dict[str, Callable[[str, str, str, str, str], str]] = {
 
 
 def _opted_out(seen: str, detail: str) -> str:
-    asked, channel = detail.split("|")
+    asked, channel, *team = detail.split("|")
     scope = f"by {_CHANNELS[Channel(asked)]}" if asked else "at all"
-    count = "1 touch" if seen == "1" else f"{seen} touches"
+    count = ("1 touch" if seen == "1" else f"{seen} touches") + (" by the team together" if team else "")
     return (
         f"the contact asked not to be contacted {scope}; {count} since then, this one by {_CHANNELS[Channel(channel)]}"
     )

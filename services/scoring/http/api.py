@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 
 from schemas import Channel, Level, Reason, Tier, contact_key
@@ -23,7 +24,7 @@ from services.scoring.engine.touches import instant, seconds
 from services.scoring.metrics import CHECKS
 from services.scoring.policy.file import PolicySet
 from services.scoring.policy.model import known_timezone
-from services.scoring.processing.erasure import ContactEraser, ErasureNotRecorded
+from services.scoring.processing.erasure import ContactEraser, Erased, ErasureNotRecorded
 from services.scoring.state.history import ContactState
 from services.scoring.state.store import StateStore
 
@@ -145,7 +146,7 @@ def scoring_router(
             contact_id=contact_id,
             touches=len(pair.touches),
             last_touch_at=instant(pair.last_at) if pair.touches else None,
-            alerted_level=pair.alerted,
+            alerted_level=pair.announced,
             team_level=None if team is None else team.level,
             **judgement.fields(),
         )
@@ -154,7 +155,12 @@ def scoring_router(
         "/contacts/{tenant}/{contact_id}",
         status_code=204,
         responses={
-            404: {"model": Problem, "description": "Nothing is kept about this contact"},
+            202: {
+                "model": Problem,
+                "description": "Recorded for the replica that scores this contact (memory store only): this one "
+                "cannot tell whether anything is kept about it",
+            },
+            404: {"model": Problem, "description": "Nothing is kept about this contact, or it was erased already"},
             503: {"model": Problem, "description": "The state store or Kafka cannot be reached; nothing was erased"},
             **auth_responses(),
         },
@@ -162,20 +168,26 @@ def scoring_router(
         summary="Erase everything kept about a contact (right to be forgotten), in every service",
         description="Answered once the erasure is recorded on the compacted topic `outreach.erasures`, which every "
         "service honours: scoring replicas drop the state and refuse the contact's late or replayed events, "
-        "notification forgets its cool-down and drops alerts scored before the erase.",
+        "notification forgets its cool-down and drops alerts scored before the erase. With the memory store, each "
+        "replica holds only the contacts of the partitions it scores: a replica that does not score this contact "
+        "records the erasure all the same and answers 202 (the scoring replica drops the contact on reading the "
+        "record, and no take-over brings it back), unless it knows the contact erased already (404).",
     )
     async def erase_contact(
         tenant: str = Path(pattern=r"^[^\s:]+$"), contact_id: str = Path(pattern=r"^[^\s:]+$")
     ) -> Response:
         async with state_lock:
             try:
-                erased = await contacts.erase(tenant, contact_id)
+                outcome = await contacts.erase(tenant, contact_id)
             except StoreUnavailable as exc:
                 raise HTTPException(503, exc.readiness) from None
             except ErasureNotRecorded as exc:
                 raise HTTPException(503, str(exc)) from None
-        if not erased:
+        if outcome is Erased.UNKNOWN:
             raise HTTPException(404, "nothing is kept about this contact")
+        if outcome is Erased.RECORDED:
+            detail = "erasure recorded; the replica that scores this contact drops it when it reads the record"
+            return JSONResponse(Problem(detail=detail).model_dump(), status_code=202)
         return Response(status_code=204)
 
     return router

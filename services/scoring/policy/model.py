@@ -196,6 +196,16 @@ class Team(_Strict):
     min_senders: int = Field(default=2, ge=2)
 
 
+class Alerts(_Strict):
+    """Fewer, better alerts: a pair that keeps falling quiet and starting again is one story, not many."""
+
+    damping: Duration = Field(
+        default=30 * 86400,
+        description="a pair's level that fell with the passing of time and rises again, within this long of the "
+        "fall, to no more than it reached before, is not announced again (0: every rise is announced)",
+    )
+
+
 class History(_Strict):
     """How much is remembered: enough for every window, little enough to stay small."""
 
@@ -263,6 +273,7 @@ class Policy(_Strict):
     team: Team = Team()
     history: History = History()
     consent: Consent = Consent()
+    alerts: Alerts = Alerts()
 
     @field_validator("exempt_categories")
     @classmethod

@@ -27,6 +27,7 @@ from services.scoring.engine.touches import mark_from_event, seconds, touch_from
 from services.scoring.policy.file import PolicySet
 from services.scoring.policy.model import known_timezone
 from services.scoring.processing.alerts import Fall, announcement, build_alert, fall_reason
+from services.scoring.processing.damping import quiet_re_rise
 from services.scoring.state.codec import EARLIEST, LATEST
 from services.scoring.state.history import ContactState, note_consent, place
 from services.scoring.state.store import StateStore
@@ -173,8 +174,14 @@ class Processor:
         score = score_of(event, judgement)
         fall = Fall.ENGAGED if touch.engagement is not None else Fall.COOL_DOWN_PASSED
         cool_down = policy.scoring.cool_down
-        alerts = [self._announce(event, Scope.PAIR, pair.alerted, current, now, fall=fall, cool_down=cool_down)]
+        told = pair.announced
+        if quiet_re_rise(view, event.sender_id, told, current, latest):
+            alerts: list[Alert | None] = []
+        else:
+            alerts = [self._announce(event, Scope.PAIR, told, current, now, fall=fall, cool_down=cool_down)]
+            told = current.level
         pair.alerted, pair.due_at = current.level, current.falls_at
+        pair.told = None if told is current.level else told
         if team is not None:
             alerts.append(
                 self._announce(event, Scope.TEAM, state.team_alerted, team, now, fall=fall, cool_down=cool_down)
@@ -214,10 +221,10 @@ class Processor:
             current = judge_pair(view, sender_id, pair.last_at)
             alerts.append(
                 self._announce(
-                    event, Scope.PAIR, pair.alerted, current, now, sender_id=sender_id, fall=fall, cool_down=cool_down
+                    event, Scope.PAIR, pair.announced, current, now, sender_id=sender_id, fall=fall, cool_down=cool_down
                 )
             )
-            pair.alerted, pair.due_at = current.level, current.falls_at
+            pair.alerted, pair.due_at, pair.told = current.level, current.falls_at, None
         if state.pairs and (team_applies(state, policy) or state.team_alerted is not Level.OK):
             latest = state.latest_at or mark.at
             team = judge_team(view, latest, None)

@@ -5,8 +5,14 @@ keeps those instants in an index. The sweep takes the contacts due by now, judge
 as of now, and announces the fall: `resolved` back to ok, or a de-escalation, with the reason `cool_down_passed`.
 Ids are named by the instant the level fell, so a sweep repeated after a crash yields the same ids; the state
 (with the next due instant) is saved only after the alerts are on Kafka, so a crash loses nothing.
+
+Each replica sweeps only the contacts it scores (`scores_here`: their partition is one it took over). A Redis store
+lists every replica's due contacts; two replicas sweeping one contact at once would both publish its fall, and
+one sweeping a contact while its owner scores an event would race the owner's save. A memory store may still hold
+contacts of partitions handed over to another replica; those are left alone too.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -26,16 +32,40 @@ class Swept:
     states: dict[str, ContactState] = field(default_factory=dict)
 
 
+SCAN_FACTOR = 64
+"""How far past `batch` due keys are looked through for this replica's own, when other replicas' come first."""
+
+
 class Sweeper:
-    def __init__(self, store: StateStore, policies: PolicySet, batch: int = 500) -> None:
+    def __init__(
+        self,
+        store: StateStore,
+        policies: PolicySet,
+        batch: int = 500,
+        scores_here: Callable[[str], bool] | None = None,
+    ) -> None:
+        """`scores_here(contact_key)`: whether this replica scores the contact now; None: every contact (one
+        replica, tests)."""
         self.store = store
         self.policies = policies
         self.batch = batch
+        self.scores_here = scores_here
+
+    async def _due_here(self, at: int) -> list[str]:
+        """Up to `batch` due contacts scored here. The store's list is shared and ordered by due time, so other
+        replicas' contacts may come first: look further, doubling, until enough are found or the list ends."""
+        limit = self.batch
+        while True:
+            keys = await self.store.due(at, limit)
+            mine = keys if self.scores_here is None else [key for key in keys if self.scores_here(key)]
+            if len(mine) >= self.batch or len(keys) < limit or limit >= self.batch * SCAN_FACTOR:
+                return mine[: self.batch]
+            limit *= 2
 
     async def sweep(self, now: datetime) -> Swept:
         """The falls due by `now` among up to `batch` contacts, and the states to save once they are published."""
         at = seconds(now)
-        keys = await self.store.due(at, self.batch)
+        keys = await self._due_here(at)
         swept = Swept()
         for key, state in (await self.store.load_many(keys) if keys else {}).items():
             tenant, contact_id = key.split(":", 1)
@@ -51,17 +81,19 @@ class Sweeper:
             if pair.due_at is None or pair.due_at > at:
                 continue
             current = judge_pair(view, sender_id, max(at, pair.last_at))
+            told = pair.announced
             swept.alerts += _falls(
                 tenant,
                 contact_id,
                 sender_id,
-                previous=pair.alerted,
+                previous=told,
                 due_at=pair.due_at,
                 current=current,
                 now=now,
                 cool_down=cool_down,
             )
             pair.alerted, pair.due_at = current.level, current.falls_at
+            pair.told = None if current.level.rank <= told.rank else told
         if state.team_due_at is not None and state.team_due_at <= at:
             team = judge_team(view, max(at, state.latest_at or at), None)
             swept.alerts += _falls(

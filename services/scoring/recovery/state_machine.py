@@ -22,12 +22,14 @@ import asyncio
 import enum
 import logging
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 
 from aiokafka import TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 
+from services.runtime.partitioning import partition_for
 from services.scoring.recovery.kafka_log import KafkaLog, Record
 from services.scoring.recovery.replay_guard import ReplayGuard
 from services.scoring.recovery.restore import MemoryStateRestorer
@@ -99,6 +101,7 @@ class Recovery(ConsumerRebalanceListener):  # type: ignore[misc]
         self._ready = asyncio.Event()
         self._phase = Phase.WAITING
         self._owned: frozenset[tuple[str, int]] = frozenset()
+        self._partition_counts: dict[str, int] = {}
         self.exclusive = Exclusive(self._lock)
         """Held: no batch is scored and no partition taken over (an erasure must not be undone by a batch's save)."""
 
@@ -110,6 +113,12 @@ class Recovery(ConsumerRebalanceListener):  # type: ignore[misc]
     def owned(self) -> frozenset[tuple[str, int]]:
         """(topic, partition) of every partition being scored here."""
         return self._owned
+
+    def scores_contact(self, contact_key: str) -> bool:
+        """Whether the contact's events are scored here now: the partition Kafka's default partitioner gives its
+        key was taken over by this replica. False while partitions are being handed over."""
+        key = contact_key.encode()
+        return any((topic, partition_for(key, count)) in self._owned for topic, count in self._partition_counts.items())
 
     def problem(self) -> str | None:
         """Why batches are not being scored, for `/readyz`; None once every assigned partition is taken over."""
@@ -176,6 +185,8 @@ class Recovery(ConsumerRebalanceListener):  # type: ignore[misc]
         if not partitions:
             return 0, 0
         try:
+            every = await self._kafka.partitions(sorted({tp.topic for tp in partitions}))
+            self._partition_counts = dict(Counter(tp.topic for tp in every))
             committed = await self._kafka.committed(self._group_id, partitions)
             beginnings = await self._kafka.beginnings(partitions)
             restored = 0

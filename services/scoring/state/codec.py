@@ -7,7 +7,8 @@ direction, kind, outcome and exemption. Layout, little-endian:
     pair:    sender (u16 length + UTF-8) · level u8 · flags u8 · [floor i32 + u64] · [first engaged i32] · touches u8
     then (version 2 on): consent marks u8 · each mark: time i32 · event key u64 · code u8 (channel, or 7 for every
     channel; +8 for an opt-out) · team due i32 (0: none); a pair's flags say whether its due time i32 follows
-    its first engagement
+    its first engagement, and bits 3-5 hold the level readers were told plus one when a damped re-rise left it
+    below the pair's level (0: the same; older readers ignore those bits)
 
 Version 1 states (before consent) are still read, as states without marks; every state is written as version 2.
 """
@@ -43,6 +44,7 @@ _LEVELS = list(Level)
 _HAS_FLOOR = 1
 _HAS_FIRST = 2
 _HAS_DUE = 4
+_TOLD_SHIFT = 3
 
 log = logging.getLogger("rapport_guard.scoring")
 
@@ -91,6 +93,7 @@ def encode(state: ContactState) -> bytes:
             (_HAS_FLOOR if pair.floor is not None else 0)
             | (_HAS_FIRST if pair.first_engaged_at is not None else 0)
             | (_HAS_DUE if pair.due_at is not None else 0)
+            | (0 if pair.told is None else _LEVELS.index(pair.told) + 1) << _TOLD_SHIFT
         )
         parts += (_text(sender_id), bytes((_LEVELS.index(pair.alerted), flags)))
         if pair.floor is not None:
@@ -154,6 +157,8 @@ def _decode(view: memoryview) -> ContactState:
         offset += 2 + size
         pair = PairHistory(alerted=_LEVELS[view[offset]])
         flags = view[offset + 1]
+        told = flags >> _TOLD_SHIFT & 7
+        pair.told = None if told == 0 else _LEVELS[told - 1]
         offset += 2
         if flags & _HAS_FLOOR:
             floor_at, floor_key = _FLOOR.unpack_from(view, offset)

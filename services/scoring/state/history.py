@@ -27,6 +27,14 @@ class PairHistory:
     the earliest is idempotent and order-free, so even an engagement too old to place still counts here."""
     due_at: int | None = None
     """When the announced level falls by itself if nothing happens (its worst touch leaves the cool-down)."""
+    told: Level | None = None
+    """The level readers of `outreach.alerts` were last told, when a damped re-rise left it below `alerted`
+    (which stays the pair's level as last judged); None: they were told `alerted`."""
+
+    @property
+    def announced(self) -> Level:
+        """What the last alert about this pair said its level was."""
+        return self.alerted if self.told is None else self.told
 
     @property
     def last_at(self) -> int:
@@ -65,7 +73,9 @@ class ContactState:
     def copy(self) -> "ContactState":
         """A copy that placing and judging can change without touching this one (touches are shared: immutable)."""
         pairs = {
-            sender_id: PairHistory(list(pair.touches), pair.alerted, pair.floor, pair.first_engaged_at, pair.due_at)
+            sender_id: PairHistory(
+                list(pair.touches), pair.alerted, pair.floor, pair.first_engaged_at, pair.due_at, pair.told
+            )
             for sender_id, pair in self.pairs.items()
         }
         return ContactState(

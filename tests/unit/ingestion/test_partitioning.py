@@ -5,7 +5,7 @@ import random
 import pytest
 from aiokafka.partitioner import DefaultPartitioner
 
-from services.ingestion.partitioning import murmur2, partition_for
+from services.runtime.partitioning import murmur2, partition_for
 
 # Kafka's UtilsTest.testMurmur2 (signed Java ints), so the hash is Kafka's, not only aiokafka's.
 JAVA_MURMUR2 = {

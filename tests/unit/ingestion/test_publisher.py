@@ -12,8 +12,8 @@ import pytest
 from faststream.kafka import KafkaBroker, KafkaPublishMessage
 
 from schemas import OutreachEvent
-from services.ingestion.partitioning import partition_for
 from services.ingestion.publisher import BrokerUnavailable, KafkaEventSink
+from services.runtime.partitioning import partition_for
 from tests.harness.events import event
 
 PARTITIONS = 3

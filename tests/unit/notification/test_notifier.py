@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from schemas import AlertLevel
+from schemas import AlertLevel, Scope
 from services.notification.channels.base import Channel, DeliveryFailed
 from services.notification.cooldown import pair_key
 from services.notification.cooldown_store import MemoryCooldownStore
@@ -146,3 +146,68 @@ async def test_a_historical_alert_pages_nobody_and_says_why() -> None:
     ]
     await service.notify(make_alert(AlertLevel.WATCH), RecordingOutbox())
     assert len(crm.delivered) == 1, "a historical alert opens no cool-down window"
+
+
+def merging(crm: ScriptedChannel, clock: Clock) -> Notifier:
+    """Pair and team alerts of every level to the CRM."""
+    routes = {
+        "channels": ROUTES["channels"],
+        "routes": {
+            "default": {level: ["crm"] for level in ("watch", "nuisance", "stalking", "resolved")} | {"team": ["crm"]}
+        },
+    }
+    return Notifier(
+        Routing.model_validate(routes),
+        {"crm": crm},
+        store=MemoryCooldownStore(timedelta(days=30)),
+        cooldown=timedelta(hours=24),
+        retry=RetryPolicy(max_attempts=3, initial_seconds=1, max_seconds=1, attempt_timeout_seconds=1),
+        clock=clock,
+        sleep=no_pause,
+    )
+
+
+async def test_a_team_alert_right_after_the_pair_alert_about_the_same_contact_is_merged_into_it() -> None:
+    """One event, two alerts (the rep's and the team's): the people routed to get one message."""
+    crm = ScriptedChannel("crm")
+    clock = Clock()
+    guard = merging(crm, clock)
+    outbox = RecordingOutbox()
+    await guard.notify(make_alert(AlertLevel.NUISANCE), outbox)
+    clock.now = T0 + timedelta(minutes=1)
+    team = make_alert(AlertLevel.NUISANCE, scope=Scope.TEAM)
+    await guard.notify(team, outbox)
+    assert len(crm.attempts) == 1, "one message about the contact"
+    assert [(r.alert_id, r.outcome.value, why) for r, why in outbox.receipts[-1:]] == [
+        (team.alert_id, "suppressed", "merged")
+    ]
+    await guard.notify(make_alert(AlertLevel.NUISANCE, contact="c-2", scope=Scope.TEAM), outbox)
+    assert len(crm.attempts) == 2, "another contact is another story"
+
+
+async def test_a_worse_team_alert_breaks_through_and_a_later_pair_alert_no_worse_joins_it() -> None:
+    crm = ScriptedChannel("crm")
+    clock = Clock()
+    guard = merging(crm, clock)
+    outbox = RecordingOutbox()
+    await guard.notify(make_alert(AlertLevel.WATCH), outbox)
+    await guard.notify(make_alert(AlertLevel.STALKING, scope=Scope.TEAM), outbox)
+    assert len(crm.attempts) == 2
+    clock.now = T0 + timedelta(hours=2)
+    await guard.notify(make_alert(AlertLevel.NUISANCE, sender="rep-2"), outbox)
+    assert len(crm.attempts) == 2, "rep-2's nuisance is part of the team's stalking just told"
+    clock.now = T0 + timedelta(hours=30)
+    await guard.notify(make_alert(AlertLevel.NUISANCE, sender="rep-3"), outbox)
+    assert len(crm.attempts) == 3, "after the cool-down it is news again"
+
+
+async def test_a_redelivered_alert_is_delivered_again_not_merged() -> None:
+    crm = ScriptedChannel("crm")
+    clock = Clock()
+    guard = merging(crm, clock)
+    team = make_alert(AlertLevel.NUISANCE, scope=Scope.TEAM)
+    await guard.notify(team, RecordingOutbox())
+    pair = make_alert(AlertLevel.STALKING)
+    await guard.notify(pair, RecordingOutbox())
+    await guard.notify(team, RecordingOutbox())
+    assert crm.attempts.count(delivery_id(team.alert_id, "crm")) == 2, "same delivery id: the receiver drops it"

@@ -115,13 +115,13 @@ def test_opt_outs_survive_the_stored_form_and_old_states_still_read() -> None:
     assert decode(old) == plain
 
 
-def check(store: MemoryStore, channel: str = "email") -> dict[str, Any]:
+def check(store: MemoryStore, channel: str = "email", sender: str = "rep-9") -> dict[str, Any]:
     app = FastAPI()
     auth, headers = operator_auth()
     app.include_router(
         scoring_router(store, PolicySet(), b"identity-key-0123456789", lambda: NOW, asyncio.Lock(), auth=auth)
     )
-    request = {"tenant": "acme", "sender": {"id": "rep-9"}, "contact": {"id": "c-1"}, "channel": channel}
+    request = {"tenant": "acme", "sender": {"id": sender}, "contact": {"id": "c-1"}, "channel": channel}
     answer = TestClient(app, headers=headers).post("/v1/check", json=request)
     assert answer.status_code == 200, answer.text
     body: dict[str, Any] = answer.json()
@@ -144,6 +144,39 @@ def test_the_pre_send_check_blocks_until_consent_is_given_again() -> None:
     assert check(store, "phone_work")["decision"] == "allow"
     asyncio.run(deliver(opt_in(NOW - timedelta(hours=1), Channel.EMAIL)))
     assert check(store)["decision"] == "allow"
+
+
+async def test_two_reps_each_writing_once_after_stop_are_stalking_together() -> None:
+    """Each rep's own touch is a first offence; the contact got two, so the team's alert says stalking."""
+    mails = [event("a", T0 + DAY, sender="rep-1"), event("b", T0 + 2 * DAY, sender="rep-2")]
+    [outputs] = await scored([opt_out(T0), *mails])
+    assert [score.level for score in outputs.scores] == [Level.NUISANCE, Level.NUISANCE]
+    team = [alert for alert in outputs.alerts if alert.scope is Scope.TEAM]
+    assert [alert.level for alert in team] == [AlertLevel.STALKING]
+    reason = team[0].reasons[0]
+    assert (reason.rule, reason.observed) == ("opted_out", 2)
+    assert "2 touches by the team together" in reason.message
+    assert team[0].next_allowed_at is None
+
+
+def test_the_check_blocks_a_colleague_who_never_wrote_and_counts_the_team() -> None:
+    """rep-9 has never written, but rep-1 already did after the stop: rep-9's touch would be the second."""
+    store = MemoryStore(expire_after=10**9)
+    processor = Processor(store, PolicySet())
+
+    async def deliver(*events: OutreachEvent) -> None:
+        _, states = await processor.process(list(events), NOW)
+        await processor.save(states)
+
+    asyncio.run(deliver(opt_out(NOW - 40 * DAY), event("a", NOW - 35 * DAY, sender="rep-1")))
+    blocked = check(store, sender="rep-9")
+    assert (blocked["decision"], blocked["level"], blocked["next_allowed_at"]) == ("block", "stalking", None)
+    assert [(reason["rule"], reason["observed"]) for reason in blocked["reasons"]] == [
+        ("opted_out", 1),
+        ("opted_out", 2),
+    ]
+    assert check(store, sender="rep-1")["level"] == "stalking"
+    assert check(store, channel="phone_work", sender="rep-9")["decision"] == "block", "the stop covered every channel"
 
 
 async def test_consent_given_again_is_said_to_be_why_the_level_fell() -> None:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 import pytest
 from aiokafka import ConsumerRecord, TopicPartition
 
+from services.runtime.partitioning import partition_for
 from services.scoring.recovery.replay_guard import ReplayGuard
 from services.scoring.recovery.state_machine import Phase, Recovery
 from tests.unit.scoring.memory_log import MemoryLog
@@ -132,3 +133,15 @@ def test_the_guard_lets_go_once_each_replayed_partition_delivers_an_event_writte
     assert guard.already_published("already-published"), "partition 1 may still replay"
     guard.consumed([record(1, 0, 1_500)])
     assert not guard.holding
+
+
+async def test_a_replica_knows_which_contacts_it_scores_by_their_partition() -> None:
+    log = MemoryLog()
+    log.create(EVENTS, 3)
+    mine = await recovery_owning(0, 2, log=log)
+    keys = [f"acme:c-{n}" for n in range(30)]
+    scored_here = {key for key in keys if mine.scores_contact(key)}
+    assert scored_here == {key for key in keys if partition_for(key.encode(), 3) in {0, 2}}
+    assert 0 < len(scored_here) < len(keys)
+    await mine.on_partitions_revoked([TopicPartition(EVENTS, 0), TopicPartition(EVENTS, 2)])
+    assert not any(mine.scores_contact(key) for key in keys), "nothing is scored here between two assignments"

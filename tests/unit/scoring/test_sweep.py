@@ -82,3 +82,33 @@ def test_the_due_instant_is_kept_in_the_stored_state() -> None:
     state = asyncio.run(store.load_many(["acme:c-1"]))["acme:c-1"]
     assert state.pairs["rep-1"].due_at == int((LAST + 7 * DAY).timestamp())
     assert decode(encode(state)) == state
+
+
+def test_replicas_sharing_one_store_each_sweep_only_their_own_contacts_so_a_fall_goes_out_once() -> None:
+    """Like Redis under two replicas: one due list, swept by both at the same moment; each replica scores the
+    contacts of its own partitions, and the other replica's come first in the list."""
+    contacts = [f"c-{n}" for n in range(12)]
+    store = scored([item for c in contacts for item in emails_to(c)], LAST)
+    mine = {f"acme:{c}" for c in contacts[6:]}
+
+    async def both() -> list[Swept]:
+        replicas = [
+            Sweeper(store, PolicySet(), batch=2, scores_here=mine.__contains__),
+            Sweeper(store, PolicySet(), batch=2, scores_here=lambda key: key not in mine),
+        ]
+        rounds = []
+        for _ in range(4):
+            swept = [await replica.sweep(LAST + 8 * DAY) for replica in replicas]  # both, before either saves
+            for each in swept:
+                await store.save_many(each.states)
+            rounds += swept
+        return rounds
+
+    rounds = asyncio.run(both())
+    resolved = [alert.contact_id for swept in rounds for alert in swept.alerts]
+    assert sorted(resolved) == sorted(contacts), "every contact's fall, each once"
+    assert [alert.contact_id for alert in rounds[0].alerts] == ["c-6", "c-7"], "its own, past the other's"
+
+
+def emails_to(contact: str) -> list[OutreachEvent]:
+    return [event(f"{contact}-{n}", item.occurred_at, contact=contact) for n, item in enumerate(PURSUIT)]

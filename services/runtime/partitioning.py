@@ -1,4 +1,5 @@
-"""Kafka's default partitioner for keyed records, so ingestion can group events by partition before sending.
+"""Kafka's default partitioner for keyed records: ingestion groups events by partition before sending, and a
+scoring replica on the memory store tells whether it scores a contact's partition.
 
 Java's producer and aiokafka's both place a keyed record on `toPositive(murmur2(key)) % partitions`; choosing the
 partition here the same way keeps every contact on the partition any other producer would pick. This is the same
