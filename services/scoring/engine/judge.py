@@ -17,12 +17,12 @@ from typing import Any
 
 from schemas import Channel, Level, Reason, Tier
 from services.scoring.engine.rapport import Rapport, rapport_at
-from services.scoring.engine.rules import FOREVER, NEVER, OPTED_OUT, Breach, Situation, Subject, Timeline, timeline
+from services.scoring.engine.rules import NEVER, OPTED_OUT, Breach, Situation, Subject, Timeline, timeline
+from services.scoring.engine.search import Search
 from services.scoring.engine.touches import instant
 from services.scoring.policy.model import Policy
 from services.scoring.state.history import ContactState
 
-_MAX_STEPS = 1000
 BY_CHANNEL = (Channel.EMAIL, Channel.PHONE_WORK, Channel.PHONE_MOBILE)
 """The channels scores and alerts quote a next welcome instant for, so "pause until" is true for calls too."""
 
@@ -215,15 +215,10 @@ class ContactView:
         n = bisect.bisect_right(team_line.out_at, as_of)
         return pair, Situation(team_line, n, subject, self.policy, self.timezone, team=True, as_of=as_of)
 
-    def _earliest_by_gap(self, sender_id: str, at: int, channel: Channel) -> int:
-        """No touch before the sender's last one plus the minimum gap its tier has now can be welcome: tiers only
-        fall while nobody writes, and a lower tier's gap is no shorter. Starting there saves one judgement."""
-        line = self.pair(sender_id)
-        n = bisect.bisect_right(line.out_at, at)
-        if n == 0:
-            return at
-        situation = Situation(line, n, Subject(at, channel, sender_id), self.policy, self.timezone, as_of=at)
-        return max(at, line.out_at[n - 1] + situation.limits.min_gap)
+    def search(self, sender_id: str, at: int) -> Search:
+        """The search for the sender's next welcome touch from `at` on, shared by every channel asked about."""
+        team = self.team() if self.has_others(sender_id) and self._several_senders(at, sender_id) else None
+        return Search(self.pair(sender_id), team, sender_id, at, policy=self.policy, timezone=self.timezone)
 
     def next_allowed_at(self, sender_id: str, at: int, channel: Channel) -> int | None:
         """The earliest instant from `at` on at which one more touch on `channel` breaks no rule.
@@ -232,16 +227,7 @@ class ContactView:
         rule, so jumping to the latest of those and judging again converges on the earliest welcome instant.
         Rapport only decays while no one writes, so limits never loosen on the way and none is skipped.
         """
-        moment = self._earliest_by_gap(sender_id, at, channel)
-        for _ in range(_MAX_STEPS):
-            pair, team = self.considered(sender_id, moment, channel, as_of=at)
-            breaches = pair.breaches() + ([] if team is None else team.breaches())
-            if not breaches:
-                return moment
-            moment = max(breach.release for breach in breaches)
-            if moment >= FOREVER:
-                return None
-        return None
+        return self.search(sender_id, at).earliest(channel)
 
 
 def _instant(at: int | None) -> datetime | None:
@@ -267,13 +253,10 @@ def judge_pair(view: ContactView, sender_id: str, at: int, known: Level | None =
     """
     line = view.pair(sender_id)
     worst = view.settled(line, at, team=False, known=known)
-    gentlest = view.policy.gentlest_channel
-    next_allowed = view.next_allowed_at(sender_id, at, gentlest)
+    search = view.search(sender_id, at)
+    next_allowed = search.earliest(view.policy.gentlest_channel)
     judgement = _judgement(worst, view.rapport(line, at), next_allowed, view.policy.scoring.cool_down)
-    by_channel = {
-        channel: _instant(next_allowed if channel is gentlest else view.next_allowed_at(sender_id, at, channel))
-        for channel in BY_CHANNEL
-    }
+    by_channel = {channel: _instant(search.earliest(channel)) for channel in BY_CHANNEL}
     return dataclasses.replace(judgement, next_allowed_by_channel=by_channel)
 
 
