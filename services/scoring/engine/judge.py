@@ -234,7 +234,13 @@ def _instant(at: int | None) -> datetime | None:
     return None if at is None else instant(at)
 
 
-def _judgement(worst: Verdict | None, rapport: Rapport, next_allowed: int | None, cool_down: int) -> Judgement:
+def _judgement(
+    worst: Verdict | None,
+    rapport: Rapport,
+    next_allowed: datetime | None,
+    cool_down: int,
+    by_channel: dict[Channel, datetime | None],
+) -> Judgement:
     return Judgement(
         falls_at=None if worst is None or worst.level is Level.OK else worst.at + cool_down,
         level=Level.OK if worst is None else worst.level,
@@ -242,7 +248,8 @@ def _judgement(worst: Verdict | None, rapport: Rapport, next_allowed: int | None
         rapport_score=rapport.score,
         tier=rapport.tier,
         reasons=[] if worst is None else [breach.reason() for breach in worst.breaches],
-        next_allowed_at=_instant(next_allowed),
+        next_allowed_at=next_allowed,
+        next_allowed_by_channel=by_channel,
     )
 
 
@@ -254,10 +261,9 @@ def judge_pair(view: ContactView, sender_id: str, at: int, known: Level | None =
     line = view.pair(sender_id)
     worst = view.settled(line, at, team=False, known=known)
     search = view.search(sender_id, at)
-    next_allowed = search.earliest(view.policy.gentlest_channel)
-    judgement = _judgement(worst, view.rapport(line, at), next_allowed, view.policy.scoring.cool_down)
+    next_allowed = _instant(search.earliest(view.policy.gentlest_channel))
     by_channel = {channel: _instant(search.earliest(channel)) for channel in BY_CHANNEL}
-    return dataclasses.replace(judgement, next_allowed_by_channel=by_channel)
+    return _judgement(worst, view.rapport(line, at), next_allowed, view.policy.scoring.cool_down, by_channel)
 
 
 def pair_level(view: ContactView, sender_id: str, at: int) -> Level:
@@ -281,12 +287,19 @@ def team_applies(state: ContactState, policy: Policy) -> bool:
     return policy.team.enabled and len(state.pairs) >= policy.team.min_senders
 
 
-def judge_team(view: ContactView, at: int, next_allowed: datetime | None, known: Level | None = None) -> Judgement:
-    """The team's level as of `at`; `next_allowed` is passed through from the triggering sender's judgement."""
+def judge_team(
+    view: ContactView,
+    at: int,
+    next_allowed: datetime | None,
+    known: Level | None = None,
+    by_channel: dict[Channel, datetime | None] | None = None,
+) -> Judgement:
+    """The team's level as of `at`; `next_allowed` (and `by_channel`) are passed through from the triggering
+    sender's judgement."""
     line = view.team()
     worst = view.settled(line, at, team=True, known=known)
-    judgement = _judgement(worst, view.rapport(line, at), None, view.policy.scoring.cool_down)
-    return dataclasses.replace(judgement, next_allowed_at=next_allowed)
+    cool_down = view.policy.scoring.cool_down
+    return _judgement(worst, view.rapport(line, at), next_allowed, cool_down, {} if by_channel is None else by_channel)
 
 
 def check(view: ContactView, sender_id: str, at: int, channel: Channel) -> Check:

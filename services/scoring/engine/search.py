@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from schemas import Channel
 from services.scoring.engine.consent import opt_out_in_force
-from services.scoring.engine.quiet_hours import is_quiet, quiet_ends
+from services.scoring.engine.quiet_hours import quiet_release
 from services.scoring.engine.rapport import rapport_at
 from services.scoring.engine.rules import FOREVER, NEVER, Timeline
 from services.scoring.engine.touches import Engagement
@@ -73,6 +73,7 @@ class Search:
         self._team_steps: dict[int, tuple[Limits, int | None, dict[Channel, int] | None, int] | None] = {}
         self._start: int | None = None
         self._earliest: dict[Channel, int | None] = {}
+        self._quiet: dict[int, int | None] = {}
 
     def earliest(self, channel: Channel) -> int | None:
         """The earliest instant from `at` on at which one more touch on `channel` breaks no rule; None while the
@@ -132,11 +133,12 @@ class Search:
             if escalation is not None and (latest is None or escalation > latest):
                 latest = escalation
         if channel in self.quiet_channels:
-            quiet = limits.quiet_hours
-            if is_quiet(moment, self.timezone, quiet):
-                release = quiet_ends(moment, self.timezone, quiet)
-                if latest is None or release > latest:
-                    latest = release
+            if moment in self._quiet:
+                release = self._quiet[moment]
+            else:
+                release = self._quiet[moment] = quiet_release(moment, self.timezone, limits.quiet_hours)
+            if release is not None and (latest is None or release > latest):
+                latest = release
         return latest
 
     def _pair_step(self, moment: int) -> tuple[Limits, int | None, dict[Channel, int] | None]:
