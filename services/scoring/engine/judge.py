@@ -261,8 +261,9 @@ def judge_pair(view: ContactView, sender_id: str, at: int, known: Level | None =
     line = view.pair(sender_id)
     worst = view.settled(line, at, team=False, known=known)
     search = view.search(sender_id, at)
-    next_allowed = _instant(search.earliest(view.policy.gentlest_channel))
     by_channel = {channel: _instant(search.earliest(channel)) for channel in BY_CHANNEL}
+    gentlest = view.policy.gentlest_channel
+    next_allowed = by_channel[gentlest] if gentlest in by_channel else _instant(search.earliest(gentlest))
     return _judgement(worst, view.rapport(line, at), next_allowed, view.policy.scoring.cool_down, by_channel)
 
 

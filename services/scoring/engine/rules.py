@@ -102,11 +102,11 @@ class Breach:
     detail: str = ""
 
     def reason(self) -> Reason:
-        return _reason(self.rule, self.observed, self.limit, self.window, tier=self.tier, detail=self.detail)
+        return _reason(self.rule, self.observed, self.limit, self.window, self.tier, self.detail)
 
 
 @lru_cache(maxsize=4096)
-def _reason(rule: str, observed: float, limit: float, window: int | None, *, tier: Tier, detail: str) -> Reason:
+def _reason(rule: str, observed: float, limit: float, window: int | None, tier: Tier, detail: str) -> Reason:  # noqa: PLR0917
     """Reasons repeat a lot (the same streak, the same limit): each is worded once."""
     return Reason(
         rule=rule,

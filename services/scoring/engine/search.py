@@ -11,7 +11,7 @@ shared by the searches for every channel of one judgement.
 import bisect
 from collections.abc import Sequence
 
-from schemas import Channel
+from schemas import Channel, Tier
 from services.scoring.engine.consent import opt_out_in_force
 from services.scoring.engine.quiet_hours import quiet_release
 from services.scoring.engine.rapport import rapport_at
@@ -25,7 +25,17 @@ MAX_STEPS = 1000
 class _Line:
     """One timeline cut at the search's `at`: the first `n` outreach touches and the engagements known then."""
 
-    __slots__ = ("channels", "cumulative", "engagements", "first_engaged_at", "last_engaged", "n", "out_at", "senders")
+    __slots__ = (
+        "channels",
+        "cumulative",
+        "engagements",
+        "first_engaged_at",
+        "last_engaged",
+        "n",
+        "out_at",
+        "senders",
+        "stranger_from",
+    )
 
     def __init__(self, line: Timeline, at: int) -> None:
         self.out_at = line.out_at
@@ -37,6 +47,8 @@ class _Line:
         self.engagements: Sequence[tuple[int, Engagement]] = line.engagements[:engaged]
         self.first_engaged_at = line.first_engaged_at
         self.last_engaged = line.engaged_at[engaged - 1] if engaged else NEVER
+        self.stranger_from = at if engaged == 0 else FOREVER
+        """The earliest instant of the search known to find rapport at the lowest tier."""
 
 
 class Search:
@@ -107,8 +119,14 @@ class Search:
         return self._start
 
     def _limits(self, line: _Line, moment: int, team: bool) -> Limits:
-        rapport = rapport_at(line.engagements, line.n, line.first_engaged_at, moment, self.policy)
-        return self.policy.compiled[(rapport.tier, team)]
+        """The limits of the tier rapport has at `moment`. Rapport only decays while nobody writes, so once the
+        tier is the lowest it stays so at every later instant of the search, and rapport need not be worked out."""
+        if moment >= line.stranger_from:
+            return self.policy.compiled[(Tier.STRANGER, team)]
+        tier = rapport_at(line.engagements, line.n, line.first_engaged_at, moment, self.policy).tier
+        if tier is Tier.STRANGER:
+            line.stranger_from = moment
+        return self.policy.compiled[(tier, team)]
 
     def _release(self, moment: int, channel: Channel) -> int | None:
         """The latest release among the rules a touch on `channel` at `moment` breaks, or None when it breaks none."""
