@@ -98,14 +98,42 @@ class Search:
         if self.consent and opt_out_in_force(self.consent, channel, self.at) is not None:
             return None
         moment = self.start()
+        weight = self.weights[channel]
+        quiet = channel in self.quiet_channels
+        team = self.team is not None
+        steps = self._pair_steps
         for _ in range(MAX_STEPS):
-            release = self._release(moment, channel)
-            if release is None:
+            step = steps.get(moment)
+            if step is None:
+                step = steps[moment] = self._pair_step(moment)
+            limits, latest, tried = step
+            volume = _volume_release(self.pair, moment, limits, weight)
+            if volume is not None and (latest is None or volume > latest):
+                latest = volume
+            if tried is not None:
+                escalation = _escalation_release(tried, channel, limits, self.escalation_window)
+                if escalation is not None and (latest is None or escalation > latest):
+                    latest = escalation
+            if quiet:
+                release = self._quiet_release(moment, limits)
+                if release is not None and (latest is None or release > latest):
+                    latest = release
+            if team:
+                release = self._team_release(moment, channel)
+                if release is not None and (latest is None or release > latest):
+                    latest = release
+            if latest is None:
                 return moment
-            moment = release
+            moment = latest
             if moment >= FOREVER:
                 return None
         return None
+
+    def _quiet_release(self, moment: int, limits: Limits) -> int | None:
+        if moment in self._quiet:
+            return self._quiet[moment]
+        release = self._quiet[moment] = quiet_release(moment, self.timezone, limits.quiet_hours)
+        return release
 
     def start(self) -> int:
         """No touch before the sender's last one plus the minimum gap its tier has now can be welcome: tiers only
@@ -127,37 +155,6 @@ class Search:
         if tier is Tier.STRANGER:
             line.stranger_from = moment
         return self.policy.compiled[(tier, team)]
-
-    def _release(self, moment: int, channel: Channel) -> int | None:
-        """The latest release among the rules a touch on `channel` at `moment` breaks, or None when it breaks none."""
-        latest = self._pair_release(moment, channel)
-        if self.team is not None:
-            team = self._team_release(moment, channel)
-            if team is not None and (latest is None or team > latest):
-                latest = team
-        return latest
-
-    def _pair_release(self, moment: int, channel: Channel) -> int | None:
-        step = self._pair_steps.get(moment)
-        if step is None:
-            step = self._pair_steps[moment] = self._pair_step(moment)
-        limits, latest, tried = step
-        line = self.pair
-        volume = _volume_release(line, moment, limits, self.weights[channel])
-        if volume is not None and (latest is None or volume > latest):
-            latest = volume
-        if tried is not None:
-            escalation = _escalation_release(tried, channel, limits, self.escalation_window)
-            if escalation is not None and (latest is None or escalation > latest):
-                latest = escalation
-        if channel in self.quiet_channels:
-            if moment in self._quiet:
-                release = self._quiet[moment]
-            else:
-                release = self._quiet[moment] = quiet_release(moment, self.timezone, limits.quiet_hours)
-            if release is not None and (latest is None or release > latest):
-                latest = release
-        return latest
 
     def _pair_step(self, moment: int) -> tuple[Limits, int | None, dict[Channel, int] | None]:
         """What a pair step at `moment` shares across channels: the limits, the latest release of the streak,
