@@ -18,12 +18,12 @@ from typing import Any
 from schemas import Channel, Level, Reason, Tier
 from services.scoring.engine.consent import opt_out_in_force
 from services.scoring.engine.rapport import Rapport, rapport_at
-from services.scoring.engine.rules import FOREVER, NEVER, OPTED_OUT, Breach, Situation, Subject, Timeline, timeline
+from services.scoring.engine.rules import NEVER, OPTED_OUT, Breach, Situation, Subject, Timeline, timeline
+from services.scoring.engine.search import Search
 from services.scoring.engine.touches import instant
 from services.scoring.policy.model import Policy
 from services.scoring.state.history import ContactState
 
-_MAX_STEPS = 1000
 BY_CHANNEL = (Channel.EMAIL, Channel.PHONE_WORK, Channel.PHONE_MOBILE)
 """The channels scores and alerts quote a next welcome instant for, so "pause until" is true for calls too."""
 
@@ -223,15 +223,10 @@ class ContactView:
         n = bisect.bisect_right(team_line.out_at, as_of)
         return pair, Situation(team_line, n, subject, self.policy, self.timezone, team=True, as_of=as_of)
 
-    def _earliest_by_gap(self, sender_id: str, at: int, channel: Channel) -> int:
-        """No touch before the sender's last one plus the minimum gap its tier has now can be welcome: tiers only
-        fall while nobody writes, and a lower tier's gap is no shorter. Starting there saves one judgement."""
-        line = self.pair(sender_id)
-        n = bisect.bisect_right(line.out_at, at)
-        if n == 0:
-            return at
-        situation = Situation(line, n, Subject(at, channel, sender_id), self.policy, self.timezone, as_of=at)
-        return max(at, line.out_at[n - 1] + situation.limits.min_gap)
+    def search(self, sender_id: str, at: int) -> Search:
+        """The search for the sender's next welcome touch from `at` on, shared by every channel asked about."""
+        team = self.team() if self.has_others(sender_id) and self._several_senders(at, sender_id) else None
+        return Search(self.pair(sender_id), team, sender_id, at, policy=self.policy, timezone=self.timezone)
 
     def next_allowed_at(self, sender_id: str, at: int, channel: Channel) -> int | None:
         """The earliest instant from `at` on at which one more touch on `channel` breaks no rule.
@@ -240,23 +235,20 @@ class ContactView:
         rule, so jumping to the latest of those and judging again converges on the earliest welcome instant.
         Rapport only decays while no one writes, so limits never loosen on the way and none is skipped.
         """
-        moment = self._earliest_by_gap(sender_id, at, channel)
-        for _ in range(_MAX_STEPS):
-            pair, team = self.considered(sender_id, moment, channel, as_of=at)
-            breaches = pair.breaches() + ([] if team is None else team.breaches())
-            if not breaches:
-                return moment
-            moment = max(breach.release for breach in breaches)
-            if moment >= FOREVER:
-                return None
-        return None
+        return self.search(sender_id, at).earliest(channel)
 
 
 def _instant(at: int | None) -> datetime | None:
     return None if at is None else instant(at)
 
 
-def _judgement(worst: Verdict | None, rapport: Rapport, next_allowed: int | None, cool_down: int) -> Judgement:
+def _judgement(
+    worst: Verdict | None,
+    rapport: Rapport,
+    next_allowed: datetime | None,
+    cool_down: int,
+    by_channel: dict[Channel, datetime | None],
+) -> Judgement:
     return Judgement(
         falls_at=None if worst is None or worst.level is Level.OK else worst.at + cool_down,
         level=Level.OK if worst is None else worst.level,
@@ -264,7 +256,8 @@ def _judgement(worst: Verdict | None, rapport: Rapport, next_allowed: int | None
         rapport_score=rapport.score,
         tier=rapport.tier,
         reasons=[] if worst is None else [breach.reason() for breach in worst.breaches],
-        next_allowed_at=_instant(next_allowed),
+        next_allowed_at=next_allowed,
+        next_allowed_by_channel=by_channel,
     )
 
 
@@ -275,14 +268,11 @@ def judge_pair(view: ContactView, sender_id: str, at: int, known: Level | None =
     """
     line = view.pair(sender_id)
     worst = view.settled(line, at, team=False, known=known)
+    search = view.search(sender_id, at)
+    by_channel = {channel: _instant(search.earliest(channel)) for channel in BY_CHANNEL}
     gentlest = view.policy.gentlest_channel
-    next_allowed = view.next_allowed_at(sender_id, at, gentlest)
-    judgement = _judgement(worst, view.rapport(line, at), next_allowed, view.policy.scoring.cool_down)
-    by_channel = {
-        channel: _instant(next_allowed if channel is gentlest else view.next_allowed_at(sender_id, at, channel))
-        for channel in BY_CHANNEL
-    }
-    return dataclasses.replace(judgement, next_allowed_by_channel=by_channel)
+    next_allowed = by_channel[gentlest] if gentlest in by_channel else _instant(search.earliest(gentlest))
+    return _judgement(worst, view.rapport(line, at), next_allowed, view.policy.scoring.cool_down, by_channel)
 
 
 def pair_level(view: ContactView, sender_id: str, at: int) -> Level:
@@ -306,12 +296,19 @@ def team_applies(state: ContactState, policy: Policy) -> bool:
     return policy.team.enabled and len(state.pairs) >= policy.team.min_senders
 
 
-def judge_team(view: ContactView, at: int, next_allowed: datetime | None, known: Level | None = None) -> Judgement:
-    """The team's level as of `at`; `next_allowed` is passed through from the triggering sender's judgement."""
+def judge_team(
+    view: ContactView,
+    at: int,
+    next_allowed: datetime | None,
+    known: Level | None = None,
+    by_channel: dict[Channel, datetime | None] | None = None,
+) -> Judgement:
+    """The team's level as of `at`; `next_allowed` (and `by_channel`) are passed through from the triggering
+    sender's judgement."""
     line = view.team()
     worst = view.settled(line, at, team=True, known=known)
-    judgement = _judgement(worst, view.rapport(line, at), None, view.policy.scoring.cool_down)
-    return dataclasses.replace(judgement, next_allowed_at=next_allowed)
+    cool_down = view.policy.scoring.cool_down
+    return _judgement(worst, view.rapport(line, at), next_allowed, cool_down, {} if by_channel is None else by_channel)
 
 
 def check(view: ContactView, sender_id: str, at: int, channel: Channel) -> Check:

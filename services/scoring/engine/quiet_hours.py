@@ -31,3 +31,18 @@ def quiet_ends(at: int, timezone: str, quiet: QuietHours) -> int:
     if end.timestamp() <= at:
         end = datetime.combine(local.date() + timedelta(days=1), end.timetz())
     return int(end.timestamp())
+
+
+def quiet_release(at: int, timezone: str, quiet: QuietHours) -> int | None:
+    """`quiet_ends(at)` when `at` is quiet, else None: the two questions with one conversion to local time."""
+    local = datetime.fromtimestamp(at, zone(timezone))
+    minute = local.hour * 60 + local.minute
+    if quiet.start <= quiet.end:
+        if not quiet.start <= minute < quiet.end:
+            return None
+    elif not (minute >= quiet.start or minute < quiet.end):
+        return None
+    end = local.replace(hour=quiet.end // 60, minute=quiet.end % 60, second=0, microsecond=0)
+    if end.timestamp() <= at:
+        end = datetime.combine(local.date() + timedelta(days=1), end.timetz())
+    return int(end.timestamp())

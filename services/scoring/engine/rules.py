@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from schemas import Channel, Direction, Reason, Tier
 from services.scoring.engine.consent import ConsentMark, opt_out_in_force
-from services.scoring.engine.quiet_hours import is_quiet, local_time, quiet_ends
+from services.scoring.engine.quiet_hours import local_time, quiet_release
 from services.scoring.engine.rapport import Rapport, rapport_at
 from services.scoring.engine.touches import Engagement, Touch
 from services.scoring.engine.wording import breach_sentence
@@ -102,11 +102,11 @@ class Breach:
     detail: str = ""
 
     def reason(self) -> Reason:
-        return _reason(self.rule, self.observed, self.limit, self.window, tier=self.tier, detail=self.detail)
+        return _reason(self.rule, self.observed, self.limit, self.window, self.tier, self.detail)
 
 
 @lru_cache(maxsize=4096)
-def _reason(rule: str, observed: float, limit: float, window: int | None, *, tier: Tier, detail: str) -> Reason:
+def _reason(rule: str, observed: float, limit: float, window: int | None, tier: Tier, detail: str) -> Reason:  # noqa: PLR0917
     """Reasons repeat a lot (the same streak, the same limit): each is worded once."""
     return Reason(
         rule=rule,
@@ -119,6 +119,20 @@ def _reason(rule: str, observed: float, limit: float, window: int | None, *, tie
 
 class Situation:
     """One subject touch against the `n` outreach touches before it, under the tier rapport has earned by then."""
+
+    __slots__ = (
+        "_senders",
+        "known",
+        "last_engaged",
+        "limits",
+        "line",
+        "n",
+        "policy",
+        "rapport",
+        "subject",
+        "team",
+        "timezone",
+    )
 
     def __init__(
         self,
@@ -288,8 +302,10 @@ class Situation:
 
     def _quiet(self, found: list[Breach]) -> None:
         quiet = self.limits.quiet_hours
-        if self.subject.channel in self.policy.rules.quiet_channels and is_quiet(self.subject.at, self.timezone, quiet):
-            release = quiet_ends(self.subject.at, self.timezone, quiet)
+        if self.subject.channel not in self.policy.rules.quiet_channels:
+            return
+        release = quiet_release(self.subject.at, self.timezone, quiet)
+        if release is not None:
             local = local_time(self.subject.at, self.timezone)
             period = f"{format_clock(quiet.start)}–{format_clock(quiet.end)}"
             detail = f"{local:%H:%M}|{self.timezone}|{self.subject.channel.value}|{period}"

@@ -5,7 +5,6 @@ decided on the pair's level as of its latest touch, the team's on the contact's 
 placed in the past cannot raise a stale alarm, and the announced level ends up the same whatever the order.
 """
 
-import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -164,8 +163,8 @@ class Processor:
         team = None
         if team_applies(state, policy) or state.team_alerted is not Level.OK:
             known = state.team_alerted if appended and placement.newest_of_contact else None
-            team = judge_team(view, state.latest_at or touch.at, current.next_allowed_at, known)
-            team = dataclasses.replace(team, next_allowed_by_channel=current.next_allowed_by_channel)
+            at = state.latest_at or touch.at
+            team = judge_team(view, at, current.next_allowed_at, known, current.next_allowed_by_channel)
         others = {
             sender_id: pair_settling(view, sender_id, other.last_at)
             for sender_id, other in state.pairs.items()

@@ -99,7 +99,7 @@ class ContactState:
         return max((pair.last_at for pair in self.pairs.values() if pair.touches), default=None)
 
     def seen(self, key: int) -> bool:
-        return any(touch.key == key for pair in self.pairs.values() for touch in pair.touches)
+        return any(key in [touch.key for touch in pair.touches] for pair in self.pairs.values())
 
     def note_timezone(self, timezone: str | None, at: int) -> bool:
         """The contact's zone is the one on their latest event that named one; True when it changed."""
@@ -187,7 +187,9 @@ def place(state: ContactState, sender_id: str, touch: Touch, policy: Policy) -> 
         forgot_in_pair = True
     forgot_in_contact = latest is not None and touch.at > latest and _forget_before(state, touch.at - horizon)
     forgot_in_contact = _keep_most_recent_senders(state, policy.history.max_senders_per_contact) or forgot_in_contact
-    if sender_id not in state.pairs or all(kept is not touch for kept in state.pairs[sender_id].touches):
+    if (forgot_in_pair or forgot_in_contact) and (
+        sender_id not in state.pairs or all(kept is not touch for kept in state.pairs[sender_id].touches)
+    ):
         return None
     newest_of_contact = newest_of_pair and all(
         other.last_at < touch.at or (other.last_at == touch.at and other.touches[-1].key < touch.key)

@@ -1,0 +1,35 @@
+"""REFERENCE copy of damping re-rises (see __init__): judged with the reference engine."""
+
+import bisect
+
+from schemas import Level
+from services.scoring.engine.judge import Judgement
+from tests.unit.engine_reference.judge import ContactView, verdict
+from tests.unit.engine_reference.rules import OPTED_OUT, Situation, Subject
+
+
+def quiet_re_rise(view: ContactView, sender_id: str, told: Level, current: Judgement, at: int) -> bool:
+    """Whether the pair's rise from `told` to `current` as of `at` repeats a level it had already reached, in an
+    episode that fell with time at most `alerts.damping` before `at`, with no engagement since."""
+    damping = view.policy.alerts.damping
+    if damping <= 0 or current.level.rank <= told.rank:
+        return False
+    if any(reason.rule == OPTED_OUT for reason in current.reasons):
+        return False
+    line = view.pair(sender_id)
+    cool_down = view.policy.scoring.cool_down
+    engaged = bisect.bisect_right(line.engaged_at, at)
+    last_engaged = line.engaged_at[engaged - 1] if engaged else None
+    since = at - cool_down - damping
+    if last_engaged is not None:
+        since = max(since, last_engaged)
+    fallen_by = at - cool_down
+    """Touches at or before this have left the cool-down: the episode they made has fallen by `at`."""
+    first = bisect.bisect_right(line.out_at, since)
+    end = bisect.bisect_right(line.out_at, fallen_by)
+    for index in range(first, end):
+        subject = Subject(line.out_at[index], line.out_channel[index], line.out_sender[index])
+        earlier = verdict(Situation(line, index, subject, view.policy, view.timezone))
+        if earlier.level.rank >= current.level.rank:
+            return True
+    return False
