@@ -19,6 +19,7 @@ from services.runtime.erasures import ErasedContacts
 from services.runtime.http_auth import ApiAuth, auth_responses, refuse_tenant
 from services.scoring.engine.judge import ContactView, Decision, check, judge_pair, judge_team, team_applies
 from services.scoring.engine.touches import instant, seconds
+from services.scoring.http.direct_route import direct_route
 from services.scoring.metrics import CHECKS
 from services.scoring.policy.file import PolicySet
 from services.scoring.policy.model import known_timezone
@@ -93,13 +94,8 @@ def scoring_router(
     contacts = eraser or ContactEraser(store, ErasedContacts(), clock, publish=None)
     router = APIRouter(prefix="/v1", tags=["scoring"], route_class=auth.key_first_route())
     checker = auth.require(Scope.CHECK, rate_limited=True)
+    decided = {decision: CHECKS.labels(decision=decision.value) for decision in Decision}
 
-    @router.post(
-        "/check",
-        response_model=CheckResponse,
-        responses={**STORE_DOWN, **auth_responses(rate_limited=True)},
-        summary="Would this touch be welcome? allow | warn | block, with reasons and the next welcome time",
-    )
     async def check_touch(request: CheckRequest, caller: Annotated[ApiKey, Depends(checker)]) -> CheckResponse:
         refuse_tenant(caller, request.tenant)
         sender = sender_id(request.sender, identity_key)
@@ -108,10 +104,20 @@ def scoring_router(
         at = seconds(request.at or clock())
         policy = policies.for_tenant(request.tenant)
         verdict = check(ContactView(state, policy, request.contact.timezone), sender, at, request.channel)
-        CHECKS.labels(decision=verdict.decision.value).inc()
+        decided[verdict.decision].inc()
         return CheckResponse(
             decision=verdict.decision, sender_id=sender, contact_id=contact, **verdict.judgement.fields()
         )
+
+    router.add_api_route(
+        "/check",
+        check_touch,
+        methods=["POST"],
+        response_model=CheckResponse,
+        responses={**STORE_DOWN, **auth_responses(rate_limited=True)},
+        summary="Would this touch be welcome? allow | warn | block, with reasons and the next welcome time",
+        route_class_override=direct_route(auth, Scope.CHECK, CheckRequest, rate_limited=True),
+    )
 
     @router.get(
         "/pairs/{tenant}/{sender_id}/{contact_id}",
