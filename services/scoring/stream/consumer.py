@@ -37,6 +37,11 @@ Clock = Callable[[], datetime]
 Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
 AlertPublisher: TypeAlias = DefaultPublisher
 
+POLL_WAIT_MS = 25
+"""How long one poll waits for records. FastStream's batch subscriber sleeps as long again after a poll that came
+back empty, so with its default (200 ms) an event arriving after a quiet spell could wait up to 200 ms before it was
+even read; a busy stream is unaffected (a poll returns as soon as records are there, up to `max_records`)."""
+
 
 def cloudevents_headers(alert: Alert) -> dict[str, str]:
     """CloudEvents binary-mode attributes, so other stacks can route alerts without parsing them."""
@@ -100,6 +105,7 @@ class ScoringStream:
             group_id=settings.scoring_group_id,
             batch=True,
             max_records=settings.scoring_batch_max_records,
+            batch_timeout_ms=POLL_WAIT_MS,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
             decoder=_raw_records,

@@ -14,7 +14,7 @@ from services.runtime.api_keys import ApiKey, KeyRing
 from services.runtime.http_auth import ApiAuth
 from services.runtime.rate_limit import TokenBuckets
 from services.scoring.app import create_app
-from services.scoring.http.api import scoring_router
+from services.scoring.http.api import CheckRequest, CheckResponse, scoring_router
 from services.scoring.policy.file import PolicySet
 from services.scoring.processing.processor import Processor
 from services.scoring.settings import ScoringSettings
@@ -173,3 +173,27 @@ def test_the_service_documents_its_api(tmp_path: Path) -> None:
     assert {"/v1/check", "/v1/pairs/{tenant}/{sender_id}/{contact_id}", "/v1/contacts/{tenant}/{contact_id}"} <= set(
         paths
     )
+
+
+def test_openapi_declares_the_checks_body_and_answer_and_the_service_honours_them() -> None:
+    client = api(stored(emails(2, 2 * DAY)))
+    operation = client.get("/openapi.json").json()["paths"]["/v1/check"]["post"]
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/CheckRequest"}
+    answer = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer == {"$ref": "#/components/schemas/CheckResponse"}
+    assert "422" in operation["responses"]
+    request = {"tenant": "acme", "sender": {"id": "rep-1"}, "contact": {"id": "c-1"}, "channel": "email"}
+    response = client.post("/v1/check", json=request)
+    assert response.headers["content-type"] == "application/json"
+    declared = CheckResponse.model_validate_json(response.content)
+    assert response.json() == declared.model_dump(mode="json"), "the answer is exactly the declared document"
+    assert CheckRequest.model_validate(request).sender.id == "rep-1"
+
+
+def test_a_body_that_is_not_json_is_a_422_in_fastapis_format() -> None:
+    response = api(stored()).post("/v1/check", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["loc"][0] == "body"
+    assert error["type"] == "json_invalid"
