@@ -5,10 +5,10 @@ from collections.abc import Sequence
 
 import pytest
 
+from services.runtime.store_unavailable import StoreUnavailable
 from services.scoring.http.shared_loads import SharedLoads
 from services.scoring.state.history import ContactState
 from services.scoring.state.memory_store import MemoryStore
-from services.scoring.state.store import StoreUnavailable
 from tests.unit.scoring.builders import DAY, emails, state_of
 
 
@@ -28,7 +28,7 @@ class CountingStore(MemoryStore):
         states = await super().load_many(contact_keys)
         await self.gate.wait()
         if self.down:
-            raise StoreUnavailable("redis: ConnectionError")
+            raise StoreUnavailable("state store", "Redis at 127.0.0.1:6379 (ConnectionError)")
         return states
 
 
