@@ -9,13 +9,15 @@ more outbound touch would break no rule, pair or team.
 """
 
 import bisect
-import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
-from schemas import Channel, Level, Reason, Tier
+from pydantic import Field
+
+from schemas import Channel, Level
+from schemas.judgement import JudgementByChannel
 from services.scoring.engine.rapport import Rapport, rapport_at
 from services.scoring.engine.rules import FOREVER, NEVER, OPTED_OUT, Breach, Situation, Subject, Timeline, timeline
 from services.scoring.engine.touches import instant
@@ -43,31 +45,12 @@ class Verdict:
     """When the judged touch was (or would be) made."""
 
 
-@dataclass(frozen=True)
-class Judgement:
-    """What scores, alerts and the HTTP answers all say about a relationship (the same field names)."""
+class Judgement(JudgementByChannel[Level]):
+    """What scores, alerts and the HTTP answers say about a relationship (`schemas.JudgementByChannel`: they copy
+    its fields by name), and, for the processor alone, when its level falls."""
 
-    level: Level
-    nuisance_score: float
-    rapport_score: float
-    tier: Tier
-    reasons: list[Reason]
-    next_allowed_at: datetime | None
-    falls_at: int | None = None
-    """When this level falls if nothing happens: its worst touch leaves the cool-down (None at ok)."""
-    next_allowed_by_channel: dict[Channel, datetime | None] = dataclasses.field(default_factory=dict)
-    """The earliest welcome instant on each of `BY_CHANNEL` (None: not while the contact has opted out)."""
-
-    def fields(self) -> dict[str, Any]:
-        return {
-            "next_allowed_by_channel": self.next_allowed_by_channel,
-            "level": self.level,
-            "nuisance_score": self.nuisance_score,
-            "rapport_score": self.rapport_score,
-            "tier": self.tier,
-            "reasons": self.reasons,
-            "next_allowed_at": self.next_allowed_at,
-        }
+    falls_at: int | None = Field(default=None, exclude=True)
+    """When this level falls if nothing happens: its worst touch leaves the cool-down (None at ok). Never published."""
 
 
 @dataclass(frozen=True)
@@ -248,7 +231,13 @@ def _instant(at: int | None) -> datetime | None:
     return None if at is None else instant(at)
 
 
-def _judgement(worst: Verdict | None, rapport: Rapport, next_allowed: int | None, cool_down: int) -> Judgement:
+def _judgement(
+    worst: Verdict | None,
+    rapport: Rapport,
+    cool_down: int,
+    next_allowed_at: datetime | None,
+    by_channel: Mapping[Channel, datetime | None],
+) -> Judgement:
     return Judgement(
         falls_at=None if worst is None or worst.level is Level.OK else worst.at + cool_down,
         level=Level.OK if worst is None else worst.level,
@@ -256,7 +245,8 @@ def _judgement(worst: Verdict | None, rapport: Rapport, next_allowed: int | None
         rapport_score=rapport.score,
         tier=rapport.tier,
         reasons=[] if worst is None else [breach.reason() for breach in worst.breaches],
-        next_allowed_at=_instant(next_allowed),
+        next_allowed_at=next_allowed_at,
+        next_allowed_by_channel=by_channel,
     )
 
 
@@ -269,12 +259,11 @@ def judge_pair(view: ContactView, sender_id: str, at: int, known: Level | None =
     worst = view.settled(line, at, team=False, known=known)
     gentlest = view.policy.gentlest_channel
     next_allowed = view.next_allowed_at(sender_id, at, gentlest)
-    judgement = _judgement(worst, view.rapport(line, at), next_allowed, view.policy.scoring.cool_down)
     by_channel = {
         channel: _instant(next_allowed if channel is gentlest else view.next_allowed_at(sender_id, at, channel))
         for channel in BY_CHANNEL
     }
-    return dataclasses.replace(judgement, next_allowed_by_channel=by_channel)
+    return _judgement(worst, view.rapport(line, at), view.policy.scoring.cool_down, _instant(next_allowed), by_channel)
 
 
 def pair_level(view: ContactView, sender_id: str, at: int) -> Level:
@@ -298,12 +287,19 @@ def team_applies(state: ContactState, policy: Policy) -> bool:
     return policy.team.enabled and len(state.pairs) >= policy.team.min_senders
 
 
-def judge_team(view: ContactView, at: int, next_allowed: datetime | None, known: Level | None = None) -> Judgement:
-    """The team's level as of `at`; `next_allowed` is passed through from the triggering sender's judgement."""
+def judge_team(
+    view: ContactView,
+    at: int,
+    next_allowed: datetime | None,
+    known: Level | None = None,
+    *,
+    by_channel: Mapping[Channel, datetime | None] | None = None,
+) -> Judgement:
+    """The team's level as of `at`; `next_allowed` (and `by_channel`) are passed through from the triggering
+    sender's judgement."""
     line = view.team()
     worst = view.settled(line, at, team=True, known=known)
-    judgement = _judgement(worst, view.rapport(line, at), None, view.policy.scoring.cool_down)
-    return dataclasses.replace(judgement, next_allowed_at=next_allowed)
+    return _judgement(worst, view.rapport(line, at), view.policy.scoring.cool_down, next_allowed, by_channel or {})
 
 
 def check(view: ContactView, sender_id: str, at: int, channel: Channel) -> Check:

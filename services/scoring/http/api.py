@@ -9,10 +9,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Response
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from schemas import Channel, Level, Reason, Tier, contact_key
+from schemas import Channel, Level, contact_key
 from schemas.common import Identifier, UtcDatetime
+from schemas.judgement import Judgement
 from services.identity.parties import Contact, Sender, contact_id, sender_id
 from services.runtime.api_keys import ApiKey, Scope
 from services.runtime.erasures import ErasedContacts
@@ -45,22 +46,20 @@ class CheckRequest(BaseModel):
         return contact
 
 
-class Judged(BaseModel):
-    level: Level
-    nuisance_score: float
-    rapport_score: float
-    tier: Tier
-    reasons: list[Reason]
-    next_allowed_at: UtcDatetime | None
+class Answer(Judgement[Level]):
+    """An HTTP answer leads with the judgement (`schemas.Judgement`, as on scores and alerts, without the
+    per-channel instants). Every field is in every answer, so the OpenAPI document marks them all required."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
 
-class CheckResponse(Judged):
+class CheckResponse(Answer):
     decision: Decision
     sender_id: str
     contact_id: str
 
 
-class PairSummary(Judged):
+class PairSummary(Answer):
     tenant: str
     sender_id: str
     contact_id: str
@@ -110,9 +109,7 @@ def scoring_router(
         policy = policies.for_tenant(request.tenant)
         verdict = check(ContactView(state, policy, request.contact.timezone), sender, at, request.channel)
         CHECKS.labels(decision=verdict.decision.value).inc()
-        return CheckResponse(
-            decision=verdict.decision, sender_id=sender, contact_id=contact, **verdict.judgement.fields()
-        )
+        return CheckResponse(decision=verdict.decision, sender_id=sender, contact_id=contact, **vars(verdict.judgement))
 
     @router.get(
         "/pairs/{tenant}/{sender_id}/{contact_id}",
@@ -147,7 +144,7 @@ def scoring_router(
             last_touch_at=instant(pair.last_at) if pair.touches else None,
             alerted_level=pair.alerted,
             team_level=None if team is None else team.level,
-            **judgement.fields(),
+            **vars(judgement),
         )
 
     @router.delete(

@@ -5,7 +5,6 @@ decided on the pair's level as of its latest touch, the team's on the contact's 
 placed in the past cannot raise a stale alarm, and the announced level ends up the same whatever the order.
 """
 
-import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -69,13 +68,14 @@ def event_problem(event: OutreachEvent) -> tuple[str, str] | None:
 
 
 def score_of(event: OutreachEvent, judgement: Judgement) -> PairScore:
+    """The event's identity and the judgement's fields by name (a score ignores the engine's `falls_at`)."""
     return PairScore(
         tenant=event.tenant,
         sender_id=event.sender_id,
         contact_id=event.contact_id,
         event_id=event.event_id,
         occurred_at=event.occurred_at,
-        **judgement.fields(),
+        **vars(judgement),
     )
 
 
@@ -163,8 +163,13 @@ class Processor:
         team = None
         if team_applies(state, policy) or state.team_alerted is not Level.OK:
             known = state.team_alerted if appended and placement.newest_of_contact else None
-            team = judge_team(view, state.latest_at or touch.at, current.next_allowed_at, known)
-            team = dataclasses.replace(team, next_allowed_by_channel=current.next_allowed_by_channel)
+            team = judge_team(
+                view,
+                state.latest_at or touch.at,
+                current.next_allowed_at,
+                known,
+                by_channel=current.next_allowed_by_channel,
+            )
         others = {
             sender_id: pair_settling(view, sender_id, other.last_at)
             for sender_id, other in state.pairs.items()
