@@ -17,6 +17,7 @@ from schemas.common import (
 )
 from schemas.erasures import Erasure
 from schemas.events import OutreachEvent
+from schemas.judgement import Judgement, JudgementByChannel
 from schemas.receipts import DeliveryOutcome, NotificationReceipt
 from schemas.scores import PairScore
 
@@ -28,6 +29,8 @@ __all__ = [
     "DeliveryOutcome",
     "Direction",
     "Erasure",
+    "Judgement",
+    "JudgementByChannel",
     "Kind",
     "Level",
     "NotificationReceipt",

@@ -2,23 +2,14 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
-from schemas.common import (
-    SCHEMA_VERSION,
-    AlertLevel,
-    Channel,
-    Identifier,
-    Level,
-    Reason,
-    Scope,
-    Tier,
-    UtcDatetime,
-)
+from schemas.common import SCHEMA_VERSION, AlertLevel, Identifier, Level, Scope, UtcDatetime
+from schemas.judgement import JudgementByChannel
 
 
-class Alert(BaseModel):
-    """A level change, explained, with the earliest respectful time to try again."""
+class AlertSubject(BaseModel):
+    """Which alert, about whom, and the level it moves from: first on the wire, before the judgement."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -28,16 +19,12 @@ class Alert(BaseModel):
     contact_id: Identifier
     sender_id: Identifier | None
     scope: Scope
-    level: AlertLevel
     previous_level: Level
-    nuisance_score: float
-    rapport_score: float
-    tier: Tier
-    reasons: list[Reason]
-    next_allowed_at: UtcDatetime | None = None
-    """The gentlest channel's instant (e-mail by default)."""
-    next_allowed_by_channel: dict[Channel, UtcDatetime | None] = Field(default_factory=dict)
-    """The earliest welcome instant per channel (email, phone_work, phone_mobile); empty on `resolved`."""
+
+
+class Alert(JudgementByChannel[AlertLevel], AlertSubject):
+    """A level change, explained, with the earliest respectful time to try again."""
+
     event_id: str
     occurred_at: UtcDatetime
     emitted_at: UtcDatetime

@@ -2,12 +2,15 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
-from schemas.common import SCHEMA_VERSION, Channel, Identifier, Level, Reason, Tier, UtcDatetime
+from schemas.common import SCHEMA_VERSION, Identifier, Level, UtcDatetime
+from schemas.judgement import JudgementByChannel
 
 
-class PairScore(BaseModel):
+class ScoredEvent(BaseModel):
+    """Whose relationship, after which event: first on the wire, before the judgement."""
+
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     schema_version: Literal[1] = SCHEMA_VERSION
@@ -16,12 +19,7 @@ class PairScore(BaseModel):
     contact_id: Identifier
     event_id: str
     occurred_at: UtcDatetime
-    level: Level
-    nuisance_score: float
-    rapport_score: float
-    tier: Tier
-    reasons: list[Reason]
-    next_allowed_at: UtcDatetime | None = None
-    """The gentlest channel's instant (e-mail by default)."""
-    next_allowed_by_channel: dict[Channel, UtcDatetime | None] = Field(default_factory=dict)
-    """The earliest welcome instant per channel (email, phone_work, phone_mobile); null while opted out."""
+
+
+class PairScore(JudgementByChannel[Level], ScoredEvent):
+    """The pair's judgement as of the event's own time (a late event is scored where it belongs)."""

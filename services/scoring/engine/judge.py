@@ -9,13 +9,15 @@ more outbound touch would break no rule, pair or team.
 """
 
 import bisect
-import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
-from schemas import Channel, Level, Reason, Tier
+from pydantic import Field
+
+from schemas import Channel, Level
+from schemas.judgement import JudgementByChannel
 from services.scoring.engine.consent import opt_out_in_force
 from services.scoring.engine.rapport import Rapport, rapport_at
 from services.scoring.engine.rules import NEVER, OPTED_OUT, Breach, Situation, Subject, Timeline, timeline
@@ -44,31 +46,12 @@ class Verdict:
     """When the judged touch was (or would be) made."""
 
 
-@dataclass(frozen=True)
-class Judgement:
-    """What scores, alerts and the HTTP answers all say about a relationship (the same field names)."""
+class Judgement(JudgementByChannel[Level]):
+    """What scores, alerts and the HTTP answers say about a relationship (`schemas.JudgementByChannel`: they copy
+    its fields by name), and, for the processor alone, when its level falls."""
 
-    level: Level
-    nuisance_score: float
-    rapport_score: float
-    tier: Tier
-    reasons: list[Reason]
-    next_allowed_at: datetime | None
-    falls_at: int | None = None
-    """When this level falls if nothing happens: its worst touch leaves the cool-down (None at ok)."""
-    next_allowed_by_channel: dict[Channel, datetime | None] = dataclasses.field(default_factory=dict)
-    """The earliest welcome instant on each of `BY_CHANNEL` (None: not while the contact has opted out)."""
-
-    def fields(self) -> dict[str, Any]:
-        return {
-            "next_allowed_by_channel": self.next_allowed_by_channel,
-            "level": self.level,
-            "nuisance_score": self.nuisance_score,
-            "rapport_score": self.rapport_score,
-            "tier": self.tier,
-            "reasons": self.reasons,
-            "next_allowed_at": self.next_allowed_at,
-        }
+    falls_at: int | None = Field(default=None, exclude=True)
+    """When this level falls if nothing happens: its worst touch leaves the cool-down (None at ok). Never published."""
 
 
 @dataclass(frozen=True)
@@ -245,9 +228,9 @@ def _instant(at: int | None) -> datetime | None:
 def _judgement(
     worst: Verdict | None,
     rapport: Rapport,
-    next_allowed: datetime | None,
     cool_down: int,
-    by_channel: dict[Channel, datetime | None],
+    next_allowed_at: datetime | None,
+    by_channel: Mapping[Channel, datetime | None],
 ) -> Judgement:
     return Judgement(
         falls_at=None if worst is None or worst.level is Level.OK else worst.at + cool_down,
@@ -256,7 +239,7 @@ def _judgement(
         rapport_score=rapport.score,
         tier=rapport.tier,
         reasons=[] if worst is None else [breach.reason() for breach in worst.breaches],
-        next_allowed_at=next_allowed,
+        next_allowed_at=next_allowed_at,
         next_allowed_by_channel=by_channel,
     )
 
@@ -272,7 +255,7 @@ def judge_pair(view: ContactView, sender_id: str, at: int, known: Level | None =
     by_channel = {channel: _instant(search.earliest(channel)) for channel in BY_CHANNEL}
     gentlest = view.policy.gentlest_channel
     next_allowed = by_channel[gentlest] if gentlest in by_channel else _instant(search.earliest(gentlest))
-    return _judgement(worst, view.rapport(line, at), next_allowed, view.policy.scoring.cool_down, by_channel)
+    return _judgement(worst, view.rapport(line, at), view.policy.scoring.cool_down, next_allowed, by_channel)
 
 
 def pair_level(view: ContactView, sender_id: str, at: int) -> Level:
@@ -301,14 +284,14 @@ def judge_team(
     at: int,
     next_allowed: datetime | None,
     known: Level | None = None,
-    by_channel: dict[Channel, datetime | None] | None = None,
+    *,
+    by_channel: Mapping[Channel, datetime | None] | None = None,
 ) -> Judgement:
     """The team's level as of `at`; `next_allowed` (and `by_channel`) are passed through from the triggering
     sender's judgement."""
     line = view.team()
     worst = view.settled(line, at, team=True, known=known)
-    cool_down = view.policy.scoring.cool_down
-    return _judgement(worst, view.rapport(line, at), next_allowed, cool_down, {} if by_channel is None else by_channel)
+    return _judgement(worst, view.rapport(line, at), view.policy.scoring.cool_down, next_allowed, by_channel or {})
 
 
 def check(view: ContactView, sender_id: str, at: int, channel: Channel) -> Check:

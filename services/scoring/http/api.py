@@ -10,10 +10,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from schemas import Channel, Level, Reason, Tier, contact_key
+from schemas import Channel, Level, contact_key
 from schemas.common import Identifier, UtcDatetime
+from schemas.judgement import Judgement
 from services.identity.parties import Contact, Sender, contact_id, sender_id
 from services.runtime.api_keys import ApiKey, Scope
 from services.runtime.erasures import ErasedContacts
@@ -48,22 +49,20 @@ class CheckRequest(BaseModel):
         return contact
 
 
-class Judged(BaseModel):
-    level: Level
-    nuisance_score: float
-    rapport_score: float
-    tier: Tier
-    reasons: list[Reason]
-    next_allowed_at: UtcDatetime | None
+class Answer(Judgement[Level]):
+    """An HTTP answer leads with the judgement (`schemas.Judgement`, as on scores and alerts, without the
+    per-channel instants). Every field is in every answer, so the OpenAPI document marks them all required."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
 
-class CheckResponse(Judged):
+class CheckResponse(Answer):
     decision: Decision
     sender_id: str
     contact_id: str
 
 
-class PairSummary(Judged):
+class PairSummary(Answer):
     tenant: str
     sender_id: str
     contact_id: str
@@ -109,9 +108,7 @@ def scoring_router(
         policy = policies.for_tenant(request.tenant)
         verdict = check(ContactView(state, policy, request.contact.timezone), sender, at, request.channel)
         decided[verdict.decision].inc()
-        return CheckResponse(
-            decision=verdict.decision, sender_id=sender, contact_id=contact, **verdict.judgement.fields()
-        )
+        return CheckResponse(decision=verdict.decision, sender_id=sender, contact_id=contact, **vars(verdict.judgement))
 
     router.add_api_route(
         "/check",
@@ -156,7 +153,7 @@ def scoring_router(
             last_touch_at=instant(pair.last_at) if pair.touches else None,
             alerted_level=pair.announced,
             team_level=None if team is None else team.level,
-            **judgement.fields(),
+            **vars(judgement),
         )
 
     @router.delete(

@@ -65,7 +65,7 @@ def build_alert(
         event_id=event.event_id,
         occurred_at=event.occurred_at,
         emitted_at=emitted_at,
-        **judgement.fields()
+        **vars(judgement)
         | {
             "level": level,
             "reasons": reasons,

@@ -69,13 +69,14 @@ def event_problem(event: OutreachEvent) -> tuple[str, str] | None:
 
 
 def score_of(event: OutreachEvent, judgement: Judgement) -> PairScore:
+    """The event's identity and the judgement's fields by name (a score ignores the engine's `falls_at`)."""
     return PairScore(
         tenant=event.tenant,
         sender_id=event.sender_id,
         contact_id=event.contact_id,
         event_id=event.event_id,
         occurred_at=event.occurred_at,
-        **judgement.fields(),
+        **vars(judgement),
     )
 
 
@@ -163,8 +164,13 @@ class Processor:
         team = None
         if team_applies(state, policy) or state.team_alerted is not Level.OK:
             known = state.team_alerted if appended and placement.newest_of_contact else None
-            at = state.latest_at or touch.at
-            team = judge_team(view, at, current.next_allowed_at, known, current.next_allowed_by_channel)
+            team = judge_team(
+                view,
+                state.latest_at or touch.at,
+                current.next_allowed_at,
+                known,
+                by_channel=current.next_allowed_by_channel,
+            )
         others = {
             sender_id: pair_settling(view, sender_id, other.last_at)
             for sender_id, other in state.pairs.items()

@@ -11,7 +11,6 @@ more outbound touch would break no rule, pair or team.
 """
 
 import bisect
-import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -242,7 +241,7 @@ def judge_pair(view: ContactView, sender_id: str, at: int, known: Level | None =
         channel: _instant(next_allowed if channel is gentlest else view.next_allowed_at(sender_id, at, channel))
         for channel in BY_CHANNEL
     }
-    return dataclasses.replace(judgement, next_allowed_by_channel=by_channel)
+    return judgement.model_copy(update={"next_allowed_by_channel": by_channel})
 
 
 def pair_level(view: ContactView, sender_id: str, at: int) -> Level:
@@ -271,7 +270,7 @@ def judge_team(view: ContactView, at: int, next_allowed: datetime | None, known:
     line = view.team()
     worst = view.settled(line, at, team=True, known=known)
     judgement = _judgement(worst, view.rapport(line, at), None, view.policy.scoring.cool_down)
-    return dataclasses.replace(judgement, next_allowed_at=next_allowed)
+    return judgement.model_copy(update={"next_allowed_at": next_allowed})
 
 
 def check(view: ContactView, sender_id: str, at: int, channel: Channel) -> Check:

@@ -7,7 +7,6 @@ decided on the pair's level as of its latest touch, the team's on the contact's 
 placed in the past cannot raise a stale alarm, and the announced level ends up the same whatever the order.
 """
 
-import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -62,7 +61,7 @@ def score_of(event: OutreachEvent, judgement: Judgement) -> PairScore:
         contact_id=event.contact_id,
         event_id=event.event_id,
         occurred_at=event.occurred_at,
-        **judgement.fields(),
+        **vars(judgement),
     )
 
 
@@ -151,7 +150,7 @@ class Processor:
         if team_applies(state, policy) or state.team_alerted is not Level.OK:
             known = state.team_alerted if appended and placement.newest_of_contact else None
             team = judge_team(view, latest_at(state) or touch.at, current.next_allowed_at, known)
-            team = dataclasses.replace(team, next_allowed_by_channel=current.next_allowed_by_channel)
+            team = team.model_copy(update={"next_allowed_by_channel": current.next_allowed_by_channel})
         others = {
             sender_id: pair_settling(view, sender_id, last_at(other))
             for sender_id, other in state.pairs.items()
