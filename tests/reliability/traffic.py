@@ -21,6 +21,11 @@ from tests.harness.stack import Stack, running_stack
 UNTHROTTLED = {"TENANT_RATE_LIMIT_PER_SECOND": "1000000", "TENANT_RATE_LIMIT_BURST": "1000000"}
 """The scenarios push one tenant far past a CRM's rate on purpose; the per-tenant limit is not what they test."""
 
+NO_SWEEP = {"SCORING_SWEEP_SECONDS": "0"}
+"""Scenarios compare a run's state and alerts with a clean run's. The events are weeks old, so the wall-clock sweep
+resolves pairs at moments no two runs share; it is off here. Its own guarantees (each fall once, across replicas
+and restarts) are tested in tests/integration/test_scoring_sweep.py and tests/unit/scoring/test_sweep.py."""
+
 
 def topics(name: str) -> dict[str, str]:
     """Topic settings of a scenario's own (`rel.<name>.*`): scenarios must not read each other's traffic."""
@@ -155,7 +160,7 @@ async def event_ids_on(bootstrap: str, topic: str, expected: set[str], wait_seco
 async def stack_running(bootstrap: str, workdir: Path, names: tuple[str, ...], **env: str) -> AsyncIterator[Stack]:
     """`running_stack` for async scenarios: its blocking start and stop run in a worker thread."""
     await asyncio.to_thread(workdir.mkdir, parents=True, exist_ok=True)
-    manager = running_stack(bootstrap, workdir, names, **(UNTHROTTLED | env))
+    manager = running_stack(bootstrap, workdir, names, **(UNTHROTTLED | NO_SWEEP | env))
     stack = await asyncio.to_thread(manager.__enter__)
     try:
         yield stack
