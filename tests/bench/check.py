@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse
 
 from schemas import Channel, Direction, Kind
 from services.devstack.children import spawn
-from services.devstack.embedded_broker import free_port
+from services.devstack.ports import free_port
 from services.devstack.processes import ServiceProcess
 from services.runtime.settings import ServiceSettings
 from services.runtime.topics import create_topics, topic_names

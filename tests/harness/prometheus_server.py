@@ -13,7 +13,7 @@ import httpx
 import yaml
 
 from services.devstack.children import spawn, stop, wait_until_answering
-from services.devstack.embedded_broker import free_port
+from services.devstack.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy" / "prometheus"

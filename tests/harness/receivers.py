@@ -18,7 +18,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from services.devstack.embedded_broker import free_port
+from services.devstack.ports import free_port
 from services.runtime.standard_webhooks import SignatureError, decode_secret, verify
 
 

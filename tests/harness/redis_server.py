@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from services.devstack.children import spawn, stop
-from services.devstack.embedded_broker import free_port, wait_for_port
+from services.devstack.ports import free_port, wait_for_port
 
 
 def redis_available() -> bool:

@@ -9,7 +9,7 @@ import secrets
 import subprocess
 
 from services.devstack.apache_kafka import ApacheKafka
-from services.devstack.embedded_broker import free_port
+from services.devstack.ports import free_port
 from tests.harness.certificates import KEYSTORE_PASSWORD, Pki
 
 

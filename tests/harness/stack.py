@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from services.devstack.embedded_broker import free_port
+from services.devstack.ports import free_port
 from services.devstack.processes import SERVICES, ServiceProcess
 from services.devstack.topic_reader import open_reader
 from services.runtime.settings import ServiceSettings

@@ -24,7 +24,7 @@ from aiokafka import AIOKafkaProducer
 from schemas import Alert
 from services.devstack.alert_feed import alert_line
 from services.devstack.apache_kafka import java_available
-from services.devstack.embedded_broker import free_port
+from services.devstack.ports import free_port
 from services.devstack.tail_commands import kcat_command, python_tail_code
 from services.devstack.topic_reader import open_reader
 from tests.integration.test_make_run import descendants

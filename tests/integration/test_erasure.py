@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from schemas import Erasure
-from services.devstack.embedded_broker import free_port
+from services.devstack.ports import free_port
 from services.devstack.processes import ServiceProcess
 from services.runtime.partitioning import partition_for
 from tests.harness.brokers import ApacheTestBroker, EmbeddedTestBroker

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from services.devstack.embedded_broker import free_port, wait_for_port
+from services.devstack.ports import free_port, wait_for_port
 from services.ingestion.dedupe import DEDUPE, dedupe_key
 from services.runtime.standard_webhooks import decode_secret
 from tests.fixtures.crm import CrmSender, load

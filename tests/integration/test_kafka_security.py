@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from services.devstack.embedded_broker import free_port
+from services.devstack.ports import free_port
 from services.devstack.processes import ServiceProcess
 from services.devstack.topic_reader import open_reader
 from services.runtime.kafka_security import kafka_security_options

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.devstack.embedded_broker import free_port
+from services.devstack.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

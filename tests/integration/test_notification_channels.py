@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from schemas import AlertLevel
-from services.devstack.embedded_broker import free_port
+from services.devstack.ports import free_port
 from services.notification.channels.base import Channel
 from services.notification.channels.email import EmailChannel
 from services.notification.channels.slack import SlackChannel

@@ -16,7 +16,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from schemas import Alert, AlertLevel, NotificationReceipt, contact_key
-from services.devstack.embedded_broker import free_port
+from services.devstack.ports import free_port
 from services.notification.notifier import delivery_id
 from services.runtime.topics import create_topics
 from tests.harness.alerts import make_alert

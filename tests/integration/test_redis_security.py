@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from schemas import AlertLevel
-from services.devstack.embedded_broker import free_port
+from services.devstack.ports import free_port
 from services.devstack.processes import ServiceProcess
 from services.ingestion.dedupe import STORE_NAME as DEDUPE_STORE
 from services.ingestion.dedupe import DedupeStore

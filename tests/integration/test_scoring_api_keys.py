@@ -13,7 +13,7 @@ import httpx
 import pytest
 import yaml
 
-from services.devstack.embedded_broker import free_port
+from services.devstack.ports import free_port
 from services.devstack.processes import ServiceProcess
 from services.runtime.api_keys import key_hash
 from tests.harness.api_keys import CallerKey, write_keys_file

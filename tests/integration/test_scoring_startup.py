@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from services.devstack.embedded_broker import free_port
+from services.devstack.ports import free_port
 from services.devstack.processes import ServiceProcess
 
 

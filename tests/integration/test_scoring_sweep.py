@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from schemas import Alert, AlertLevel
-from services.devstack.embedded_broker import free_port
+from services.devstack.ports import free_port
 from services.devstack.processes import ServiceProcess
 from services.runtime.partitioning import partition_for
 from tests.harness.brokers import ApacheTestBroker, EmbeddedTestBroker

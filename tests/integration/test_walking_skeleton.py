@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from schemas import Alert, NotificationReceipt, OutreachEvent
-from services.devstack.embedded_broker import free_port
+from services.devstack.ports import free_port
 from services.devstack.processes import ServiceProcess
 from tests.harness.brokers import ApacheTestBroker, EmbeddedTestBroker, new_broker
 from tests.harness.stack import Stack, new_secret, read_topic, running_stack

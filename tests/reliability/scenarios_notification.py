@@ -12,7 +12,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaProducer
 
 from schemas import Alert, AlertLevel, contact_key
-from services.devstack.embedded_broker import free_port
+from services.devstack.ports import free_port
 from services.devstack.topic_reader import open_reader
 from services.notification.notifier import delivery_id
 from services.runtime.topics import create_topics

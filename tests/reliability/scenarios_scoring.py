@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from services.devstack.embedded_broker import free_port
+from services.devstack.ports import free_port
 from services.devstack.processes import ServiceProcess
 from services.devstack.topic_reader import open_reader
 from services.runtime.topics import create_topics

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from services.devstack.embedded_broker import free_port
+from services.devstack.ports import free_port
 from services.ingestion.settings import IngestionSettings
 from services.notification.settings import NotificationSettings
 from services.scoring.settings import ScoringSettings

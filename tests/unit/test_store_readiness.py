@@ -5,7 +5,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from services.devstack.embedded_broker import free_port
+from services.devstack.ports import free_port
 from services.notification.app import create_app as notification_app
 from services.notification.settings import NotificationSettings
 from services.scoring.app import create_app as scoring_app
