@@ -197,12 +197,12 @@ class Team(_Strict):
 
 
 class Alerts(_Strict):
-    """Fewer, better alerts: a pair that keeps falling quiet and starting again is one story, not many."""
+    """Fewer, better alerts: a pair (or a team) that keeps falling quiet and starting again is one story, not many."""
 
     damping: Duration = Field(
         default=30 * 86400,
-        description="a pair's level that fell with the passing of time and rises again, within this long of the "
-        "fall, to no more than it reached before, is not announced again (0: every rise is announced)",
+        description="a pair's or the team's level that fell with the passing of time and rises again, within this "
+        "long of the fall, to no more than it reached before, is not announced again (0: every rise is announced)",
     )
 
 

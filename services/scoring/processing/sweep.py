@@ -96,17 +96,19 @@ class Sweeper:
             pair.told = None if current.level.rank <= told.rank else told
         if state.team_due_at is not None and state.team_due_at <= at:
             team = judge_team(view, max(at, state.latest_at or at), None)
+            told = state.team_announced
             swept.alerts += _falls(
                 tenant,
                 contact_id,
                 None,
-                previous=state.team_alerted,
+                previous=told,
                 due_at=state.team_due_at,
                 current=team,
                 now=now,
                 cool_down=cool_down,
             )
             state.team_alerted, state.team_due_at = team.level, team.falls_at
+            state.team_told = None if team.level.rank <= told.rank else told
 
 
 def _falls(

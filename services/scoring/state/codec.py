@@ -8,7 +8,9 @@ direction, kind, outcome and exemption. Layout, little-endian:
     then (version 2 on): consent marks u8 · each mark: time i32 · event key u64 · code u8 (channel, or 7 for every
     channel; +8 for an opt-out) · team due i32 (0: none); a pair's flags say whether its due time i32 follows
     its first engagement, and bits 3-5 hold the level readers were told plus one when a damped re-rise left it
-    below the pair's level (0: the same; older readers ignore those bits)
+    below the pair's level (0: the same; older readers ignore those bits) · [team told u8]: the level readers
+    were told of the team when a damped re-rise left it below the team's level, only then (older readers stop
+    before it; the team level byte has no bits to spare that they would ignore)
 
 Version 1 states (before consent) are still read, as states without marks; every state is written as version 2.
 """
@@ -107,6 +109,8 @@ def encode(state: ContactState) -> bytes:
     parts.append(bytes((len(state.consent),)))
     parts += (_MARK.pack(mark.at - EPOCH, mark.key, _mark_code(mark)) for mark in state.consent)
     parts.append(_I32.pack(0 if state.team_due_at is None else state.team_due_at - EPOCH))
+    if state.team_told is not None:
+        parts.append(bytes((_LEVELS.index(state.team_told),)))
     return b"".join(parts)
 
 
@@ -185,4 +189,6 @@ def _decode(view: memoryview) -> ContactState:
         state.consent = [_mark(*fields) for fields in _MARK.iter_unpack(view[offset:end])]
         (team_due,) = _I32.unpack_from(view, end)
         state.team_due_at = None if team_due == 0 else team_due + EPOCH
+        if len(view) > end + _I32.size:
+            state.team_told = _LEVELS[view[end + _I32.size]]
     return state

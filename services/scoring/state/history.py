@@ -56,6 +56,14 @@ class ContactState:
     """Opt-outs and opt-ins, oldest first; kept beyond the horizon (an opt-out does not wear off)."""
     team_due_at: int | None = None
     """When the team's announced level falls by itself if nothing happens."""
+    team_told: Level | None = None
+    """The team's level readers were last told, when a damped re-rise left it below `team_alerted` (which stays
+    the team's level as last judged); None: they were told `team_alerted`."""
+
+    @property
+    def team_announced(self) -> Level:
+        """What the last alert about the team said its level was."""
+        return self.team_alerted if self.team_told is None else self.team_told
 
     @property
     def next_due(self) -> int | None:
@@ -86,13 +94,14 @@ class ContactState:
             self.policy_mark,
             list(self.consent),
             self.team_due_at,
+            self.team_told,
         )
 
     def revert_to(self, earlier: "ContactState") -> None:
         """Become `earlier` again, in place: the batch holds this object."""
         self.pairs, self.team_alerted = earlier.pairs, earlier.team_alerted
         self.timezone, self.timezone_at, self.policy_mark = earlier.timezone, earlier.timezone_at, earlier.policy_mark
-        self.consent, self.team_due_at = earlier.consent, earlier.team_due_at
+        self.consent, self.team_due_at, self.team_told = earlier.consent, earlier.team_due_at, earlier.team_told
 
     @property
     def latest_at(self) -> int | None:
@@ -138,7 +147,7 @@ def forget_until(state: ContactState, cutoff: int) -> None:
     if state.timezone_at <= cutoff:
         state.timezone, state.timezone_at = None, 0
     if not state.pairs:
-        state.team_alerted, state.team_due_at = Level.OK, None
+        state.team_alerted, state.team_due_at, state.team_told = Level.OK, None, None
 
 
 MAX_CONSENT_MARKS = 32

@@ -20,7 +20,7 @@ from services.scoring.policy.file import PolicySet
 from services.scoring.processing.alerts import Fall, announcement, build_alert, fall_reason
 from services.scoring.state.history import ContactState
 from services.scoring.state.store import StateStore
-from tests.unit.engine_reference.damping import quiet_re_rise
+from tests.unit.engine_reference.damping import quiet_re_rise, quiet_team_re_rise
 from tests.unit.engine_reference.history import last_at, latest_at, note_consent, place
 from tests.unit.engine_reference.judge import (
     ContactView,
@@ -168,10 +168,12 @@ class Processor:
         pair.alerted, pair.due_at = current.level, current.falls_at
         pair.told = None if told is current.level else told
         if team is not None:
-            alerts.append(
-                self._announce(event, Scope.TEAM, state.team_alerted, team, now, fall=fall, cool_down=cool_down)
-            )
+            team_told = state.team_announced
+            if not quiet_team_re_rise(view, team_told, team, latest_at(state) or touch.at):
+                alerts.append(self._announce(event, Scope.TEAM, team_told, team, now, fall=fall, cool_down=cool_down))
+                team_told = team.level
             state.team_alerted, state.team_due_at = team.level, team.falls_at
+            state.team_told = None if team_told is team.level else team_told
         for sender_id, (level, due_at) in others.items():
             state.pairs[sender_id].alerted, state.pairs[sender_id].due_at = level, due_at
         state.policy_mark = policy.fingerprint
@@ -214,9 +216,9 @@ class Processor:
             latest = latest_at(state) or mark.at
             team = judge_team(view, latest, None)
             alerts.append(
-                self._announce(event, Scope.TEAM, state.team_alerted, team, now, fall=fall, cool_down=cool_down)
+                self._announce(event, Scope.TEAM, state.team_announced, team, now, fall=fall, cool_down=cool_down)
             )
-            state.team_alerted, state.team_due_at = team.level, team.falls_at
+            state.team_alerted, state.team_due_at, state.team_told = team.level, team.falls_at, None
         state.policy_mark = policy.fingerprint
         outputs.consent += 1
         outputs.alerts += [alert for alert in alerts if alert is not None]

@@ -2,6 +2,7 @@
 
 from hypothesis import given, settings
 
+from schemas import Level
 from services.scoring.state.codec import decode, encode
 from services.scoring.state.history import ContactState
 from tests.unit.scoring.builders import DAY, emails, state_of
@@ -29,3 +30,27 @@ def test_a_touch_costs_fourteen_bytes_and_a_full_pair_stays_under_a_kibibyte() -
     assert len(full.pairs["rep-1"].touches) == 32
     assert len(encode(full)) < 1024
     assert encode(ContactState()) == encode(state_of([]))
+
+
+WRITTEN_BEFORE_TEAM_TOLD = bytes.fromhex(
+    "02010000001ff4a100000000020005007265702d61020c2016b30c021070dc0c378e6922112d0320000090c1dd0cf6bf64789ff25bed"
+    "000005007265702d620000011070dc0ca4d4d0a1062989490000002016b30c"
+)
+"""A version 2 state as stored before the team's damping: team at watch, rep-a judged nuisance but told ok."""
+
+
+def test_a_state_stored_before_team_damping_reads_and_writes_back_unchanged() -> None:
+    state = decode(WRITTEN_BEFORE_TEAM_TOLD)
+    assert (state.team_alerted, state.team_announced, state.team_due_at) == (Level.WATCH, Level.WATCH, 1_790_900_000)
+    assert (state.pairs["rep-a"].alerted, state.pairs["rep-a"].announced) == (Level.NUISANCE, Level.OK)
+    assert [len(pair.touches) for pair in state.pairs.values()] == [2, 1]
+    assert encode(state) == WRITTEN_BEFORE_TEAM_TOLD
+
+
+def test_what_readers_were_told_of_the_team_survives_the_round_trip() -> None:
+    state = decode(WRITTEN_BEFORE_TEAM_TOLD)
+    state.team_told = Level.OK
+    blob = encode(state)
+    assert decode(blob) == state
+    assert decode(blob).team_announced is Level.OK
+    assert blob[:-1] == WRITTEN_BEFORE_TEAM_TOLD, "one byte after the old layout, which older readers stop before"

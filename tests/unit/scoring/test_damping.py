@@ -4,7 +4,7 @@ contact engaged in between."""
 import asyncio
 from datetime import datetime
 
-from schemas import Alert, AlertLevel, OutreachEvent
+from schemas import Alert, AlertLevel, OutreachEvent, Scope
 from services.scoring.policy.file import PolicySet, parse_policy
 from services.scoring.processing.processor import Processor
 from services.scoring.processing.sweep import Sweeper
@@ -97,3 +97,60 @@ def test_damping_off_announces_every_wave() -> None:
     fallen = first_wave(scorer)
     second = wave(fallen + 10 * DAY, name="b")
     assert AlertLevel.STALKING in levels(scorer.deliver(second, second[-1].occurred_at))
+
+
+TEAM = ("rep-1", "rep-2", "rep-3")
+TEAM_POLICY = {
+    "rules": {"unanswered_window": "14d"},
+    "rapport": {"tiers": {"acquaintance": 50, "established": 60, "trusted": 70}},
+}
+"""Unanswered touches count for two weeks, so each wave is judged on its own (the same wave, the same level), and
+one reply earns no looser tier: what the engagement changes is the story, not the limits."""
+
+
+def team_wave(start: datetime, name: str) -> list[OutreachEvent]:
+    """Three colleagues write twice each, a day apart: the team reaches watch, no pair on its own does."""
+    events = [event for sender in TEAM for event in emails(2, DAY, start=start, sender=sender)]
+    named = [event.model_copy(update={"event_id": f"{name}-{event.event_id}"}) for event in events]
+    return sorted(named, key=lambda event: event.occurred_at)
+
+
+def team_levels(alerts: list[Alert]) -> list[AlertLevel]:
+    return [alert.level for alert in alerts if alert.scope is Scope.TEAM]
+
+
+def first_team_wave(scorer: Scorer) -> datetime:
+    """The team's watch, announced, then resolved by the sweep once the cool-down passed calmly."""
+    first = team_wave(T0, "a")
+    alerts = scorer.deliver(first, first[-1].occurred_at)
+    assert (levels(alerts), team_levels(alerts)) == ([AlertLevel.WATCH], [AlertLevel.WATCH])
+    fallen = first[-1].occurred_at + 8 * DAY
+    assert team_levels(scorer.sweep(fallen)) == [AlertLevel.RESOLVED]
+    return fallen
+
+
+def test_the_team_watch_again_within_the_window_is_not_announced_again() -> None:
+    scorer = Scorer(parse_policy(TEAM_POLICY))
+    fallen = first_team_wave(scorer)
+    second = team_wave(fallen + 10 * DAY, "b")
+    assert scorer.deliver(second, second[-1].occurred_at) == [], "the team's same story again: damped"
+    state = asyncio.run(scorer.store.load_many(["acme:c-1"]))["acme:c-1"]
+    assert (state.team_alerted, state.team_announced) == ("watch", "ok"), "judged watch, readers were told ok"
+    assert decode(encode(state)) == state, "what readers were told of the team survives the store"
+    assert scorer.sweep(second[-1].occurred_at + 8 * DAY) == [], "and its quiet end is no news either"
+    third = team_wave(second[-1].occurred_at + 16 * DAY, "c")
+    assert scorer.deliver(third, third[-1].occurred_at) == [], "nor a third wave inside the window"
+
+
+def test_the_team_watch_again_after_the_window_or_an_engagement_is_announced() -> None:
+    late = Scorer(parse_policy(TEAM_POLICY))
+    fallen = first_team_wave(late)
+    second = team_wave(fallen + 40 * DAY, "b")
+    assert team_levels(late.deliver(second, second[-1].occurred_at)) == [AlertLevel.WATCH], "30 days passed"
+
+    engaged = Scorer(parse_policy(TEAM_POLICY))
+    fallen = first_team_wave(engaged)
+    answer = reply("r", fallen + DAY, sender="rep-3")
+    engaged.deliver([answer], answer.occurred_at)
+    second = team_wave(fallen + 10 * DAY, "b")
+    assert team_levels(engaged.deliver(second, second[-1].occurred_at)) == [AlertLevel.WATCH], "answered one: new"
