@@ -38,12 +38,19 @@ def direct_route(auth: ApiAuth, scope: Scope, body: type[BaseModel], *, rate_lim
                 try:
                     parsed = body.model_validate_json(await request.body())
                 except ValidationError as exc:
-                    raise RequestValidationError(
-                        [{**error, "loc": ("body", *error["loc"])} for error in exc.errors(include_url=False)]
-                    ) from None
+                    raise RequestValidationError([_located(error) for error in exc.errors(include_url=False)]) from None
                 answer = await endpoint(parsed, key)
                 return Response(answer.model_dump_json().encode(), media_type="application/json")
 
             return handle
 
     return DirectRoute
+
+
+def _located(error: Any) -> dict[str, Any]:
+    """The error as FastAPI words it, in the body; a body that is not even text is shown decoded with
+    replacements, since the 422 answer is JSON."""
+    located: dict[str, Any] = {**error, "loc": ("body", *error["loc"])}
+    if isinstance(located.get("input"), bytes):
+        located["input"] = located["input"].decode("utf-8", "replace")
+    return located

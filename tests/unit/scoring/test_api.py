@@ -197,3 +197,10 @@ def test_a_body_that_is_not_json_is_a_422_in_fastapis_format() -> None:
     (error,) = response.json()["detail"]
     assert error["loc"][0] == "body"
     assert error["type"] == "json_invalid"
+
+
+def test_a_body_that_is_not_even_text_is_a_422_not_a_server_error() -> None:
+    response = api(stored()).post("/v1/check", content=b"\x80", headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert (error["type"], error["input"]) == ("json_invalid", "\ufffd")
