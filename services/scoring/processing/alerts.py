@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from schemas import Alert, AlertLevel, Level, OutreachEvent, Reason, Scope
 from services.scoring.engine.judge import Judgement
@@ -65,11 +66,17 @@ def build_alert(
         event_id=event.event_id,
         occurred_at=event.occurred_at,
         emitted_at=emitted_at,
-        **vars(judgement)
-        | {
-            "level": level,
-            "reasons": reasons,
-            "next_allowed_at": None if level is AlertLevel.RESOLVED else judgement.next_allowed_at,
-            "next_allowed_by_channel": {} if level is AlertLevel.RESOLVED else judgement.next_allowed_by_channel,
-        },
+        **announced(judgement, level, reasons),
     )
+
+
+def announced(judgement: Judgement, level: AlertLevel, reasons: list[Reason]) -> dict[str, Any]:
+    """The judgement's fields as an alert at `level` says them, for the stream's and the sweep's alerts alike:
+    a `resolved` names no next welcome time, since nothing is holding the sender back any more."""
+    resolved = level is AlertLevel.RESOLVED
+    return vars(judgement) | {
+        "level": level,
+        "reasons": reasons,
+        "next_allowed_at": None if resolved else judgement.next_allowed_at,
+        "next_allowed_by_channel": {} if resolved else judgement.next_allowed_by_channel,
+    }

@@ -16,11 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from schemas import Alert, AlertLevel, Level, Scope
+from schemas import Alert, Level, Scope
 from services.scoring.engine.judge import ContactView, Judgement, judge_pair, judge_team
 from services.scoring.engine.touches import instant, seconds
 from services.scoring.policy.file import PolicySet
-from services.scoring.processing.alerts import Fall, announcement, fall_reason
+from services.scoring.processing.alerts import Fall, announced, announcement, fall_reason
 from services.scoring.processing.output_ids import swept_alert_id
 from services.scoring.state.history import ContactState
 from services.scoring.state.store import StateStore
@@ -134,16 +134,10 @@ def _falls(
             contact_id=contact_id,
             sender_id=sender_id,
             scope=scope,
-            level=level,
             previous_level=previous,
-            nuisance_score=current.nuisance_score,
-            rapport_score=current.rapport_score,
-            tier=current.tier,
-            reasons=reasons,
-            next_allowed_at=None if level is AlertLevel.RESOLVED else current.next_allowed_at,
-            next_allowed_by_channel={} if level is AlertLevel.RESOLVED else current.next_allowed_by_channel,
             event_id=f"sweep:{due_at}",
             occurred_at=instant(due_at),
             emitted_at=now,
+            **announced(current, level, reasons),
         )
     ]

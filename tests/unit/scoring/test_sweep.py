@@ -52,6 +52,7 @@ def test_a_stalking_pair_that_went_quiet_is_resolved_by_the_clock_once_and_says_
     assert resolved.reasons[0].rule == "cool_down_passed"
     assert resolved.occurred_at == LAST + 7 * DAY, "when it fell, not when it was noticed"
     assert (resolved.emitted_at, resolved.next_allowed_at, resolved.historical) == (now, None, False)
+    assert resolved.next_allowed_by_channel == {}, "nothing holds the sender back once resolved"
     assert sweep(store, now + DAY).alerts == [], "announced once"
     state = asyncio.run(store.load_many(["acme:c-1"]))["acme:c-1"]
     assert (state.pairs["rep-1"].alerted, state.next_due) == (Level.OK, None)
