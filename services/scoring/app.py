@@ -21,7 +21,7 @@ from services.runtime.probes import probes_router
 from services.runtime.rate_limit import TokenBuckets
 from services.runtime.startup_checks import kafka_refusal
 from services.runtime.store_unavailable import StoreUnavailable
-from services.scoring.http.api import scoring_router
+from services.scoring.http.api import mount, scoring_router
 from services.scoring.policy.file import load_policy
 from services.scoring.processing.erasure import ContactEraser
 from services.scoring.processing.processor import Processor
@@ -109,8 +109,9 @@ def create_app(settings: ScoringSettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(probes_router(readiness))
-    app.include_router(
-        scoring_router(store, policies, settings.identity_key(), utc_now, recovery.exclusive, auth=auth, eraser=eraser)
+    router = scoring_router(
+        store, policies, settings.identity_key(), utc_now, recovery.exclusive, auth=auth, eraser=eraser
     )
+    mount(app, router)
     install_http_metrics(app, "scoring")
     return app

@@ -8,8 +8,9 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Response
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from schemas import Channel, Level, contact_key
@@ -23,6 +24,7 @@ from services.runtime.store_unavailable import StoreUnavailable
 from services.scoring.engine.judge import ContactView, Decision, check, judge_pair, judge_team, team_applies
 from services.scoring.engine.touches import instant, seconds
 from services.scoring.http.direct_route import direct_route
+from services.scoring.http.fast_path import FastPath
 from services.scoring.http.shared_loads import SharedLoads
 from services.scoring.metrics import CHECKS
 from services.scoring.policy.file import PolicySet
@@ -32,6 +34,7 @@ from services.scoring.state.history import ContactState
 from services.scoring.state.store import StateStore
 
 Clock = Callable[[], datetime]
+CHECK_PATH = "/v1/check"
 
 
 class CheckRequest(BaseModel):
@@ -111,7 +114,7 @@ def scoring_router(
         return CheckResponse(decision=verdict.decision, sender_id=sender, contact_id=contact, **vars(verdict.judgement))
 
     router.add_api_route(
-        "/check",
+        CHECK_PATH.removeprefix(router.prefix),
         check_touch,
         methods=["POST"],
         response_model=CheckResponse,
@@ -196,6 +199,13 @@ def scoring_router(
         return Response(status_code=204)
 
     return router
+
+
+def mount(app: FastAPI, router: APIRouter) -> None:
+    """Adds the scoring routes to `app`, the pre-send check served past the router (`FastPath`)."""
+    app.include_router(router)
+    check = next(route for route in router.routes if isinstance(route, APIRoute) and route.path == CHECK_PATH)
+    app.add_middleware(FastPath, owner=app, route=check)
 
 
 async def _loaded(loads: SharedLoads, key: str) -> ContactState:

@@ -14,7 +14,7 @@ from services.runtime.api_keys import ApiKey, KeyRing
 from services.runtime.http_auth import ApiAuth
 from services.runtime.rate_limit import TokenBuckets
 from services.scoring.app import create_app
-from services.scoring.http.api import CheckRequest, CheckResponse, scoring_router
+from services.scoring.http.api import CheckRequest, CheckResponse, mount, scoring_router
 from services.scoring.policy.file import PolicySet
 from services.scoring.processing.processor import Processor
 from services.scoring.settings import ScoringSettings
@@ -35,7 +35,7 @@ def api(store: MemoryStore, keys: KeyRing = OPERATOR_ONLY, limiter: TokenBuckets
     """The router as the service mounts it; calls carry the operator's key unless they set their own."""
     app = FastAPI()
     auth = ApiAuth(lambda: keys, limiter, clock=lambda: 0.0)
-    app.include_router(scoring_router(store, PolicySet(), KEY, lambda: NOW, asyncio.Lock(), auth=auth))
+    mount(app, scoring_router(store, PolicySet(), KEY, lambda: NOW, asyncio.Lock(), auth=auth))
     return TestClient(app, headers=OPERATOR.headers)
 
 
