@@ -15,7 +15,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from schemas import Alert, AlertLevel, NotificationReceipt, contact_key
+from schemas import Alert, AlertLevel, NotificationReceipt, Scope, contact_key
 from services.devstack.ports import free_port
 from services.notification.notifier import delivery_id
 from services.runtime.topics import create_topics
@@ -199,6 +199,40 @@ def test_a_repeat_for_the_same_pair_is_held_back_with_a_suppressed_receipt(
         ("mail", "suppressed"),
     }
     assert not [r for r in receivers.crm.requests if r.json()["data"]["alert_id"] == repeat.alert_id]
+
+
+def test_the_teams_alert_right_after_the_reps_about_the_same_contact_is_merged_into_one_message(
+    notifier: Stack, receivers: Receivers
+) -> None:
+    contact = f"c-{secrets.token_hex(4)}"
+    pair = make_alert(AlertLevel.NUISANCE, tenant="everywhere", contact=contact)
+    team = make_alert(AlertLevel.NUISANCE, tenant="everywhere", contact=contact, scope=Scope.TEAM)
+    elsewhere = make_alert(
+        AlertLevel.NUISANCE, tenant="everywhere", contact=f"c-{secrets.token_hex(4)}", scope=Scope.TEAM
+    )
+    asyncio.run(publish(notifier.bootstrap, pair, team, elsewhere))
+    ids = {pair.alert_id, team.alert_id, elsewhere.alert_id}
+    records = asyncio.run(
+        read_topic(
+            notifier.bootstrap,
+            TOPICS["TOPIC_NOTIFICATIONS"],
+            lambda found: sum(NotificationReceipt.model_validate_json(v).alert_id in ids for _, v, _ in found) >= 9,
+        )
+    )
+    told = {
+        (receipt.alert_id, receipt.channel, receipt.outcome.value, headers.get("notify_reason", b"").decode())
+        for receipt, headers in ((NotificationReceipt.model_validate_json(v), dict(h)) for _, v, h in records)
+        if receipt.alert_id in ids
+    }
+    merged = {(team.alert_id, channel, "suppressed", "merged") for channel in ("crm", "chat", "mail")}
+    assert {entry for entry in told if entry[0] == team.alert_id} == merged
+    assert {entry[2] for entry in told if entry[0] != team.alert_id} == {"delivered"}, "another contact: its own"
+    delivered = [r.json()["data"]["alert_id"] for r in receivers.crm.accepted()]
+    assert (pair.alert_id in delivered, team.alert_id in delivered, elsewhere.alert_id in delivered) == (
+        True,
+        False,
+        True,
+    )
 
 
 def test_a_receiver_that_fails_and_recovers_gets_its_alert_once(notifier: Stack, receivers: Receivers) -> None:
