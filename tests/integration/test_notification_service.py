@@ -30,20 +30,22 @@ from tests.harness.receivers import (
     slack_receiver,
     webhook_receiver,
 )
-from tests.harness.stack import Stack, new_secret, read_topic, running_stack
+from tests.harness.stack import Stack, new_secret, own_topics, read_topic, running_stack
 
 Records = list[tuple[bytes | None, bytes, dict[str, bytes]]]
 
 SLACK_TOKEN_PATH = f"/services/T0/B0/{secrets.token_hex(12)}"
 """Slack's incoming-webhook URLs carry their credential in the path; it must never reach a log."""
 
-TOPICS = {
-    "TOPIC_ALERTS": f"notify-{secrets.token_hex(3)}.alerts",
-    "TOPIC_NOTIFICATIONS": f"notify-{secrets.token_hex(3)}.notifications",
-    "TOPIC_ALERTS_DLQ": f"notify-{secrets.token_hex(3)}.alerts.dlq",
-}
-"""This module's own topics: the session's stack runs a notification service of its own on the default ones, and
-would deliver these alerts too (to its log), adding receipts the assertions here do not expect."""
+TOPICS = own_topics(f"notify-{secrets.token_hex(3)}")
+"""This module's own topics and consumer group: the session's stack runs a notification service of its own on the
+default ones, and would deliver these alerts too (to its log), adding receipts the assertions here do not expect."""
+
+
+def create_own_topics(bootstrap: str) -> None:
+    topics = [name for setting, name in TOPICS.items() if setting.startswith("TOPIC_")]
+    asyncio.run(create_topics(bootstrap, topics, partitions=3))
+
 
 RETRIES = {
     "NOTIFY_MAX_ATTEMPTS": "4",
@@ -143,14 +145,13 @@ def notifier(
     logs = tmp_path_factory.mktemp("notification")
     env = {
         "NOTIFY_ROUTING_FILE": str(routing_file(logs / "routing.yaml", receivers, free_port())),
-        "NOTIFICATION_GROUP_ID": f"notification-test-{secrets.token_hex(4)}",
         "TEST_CRM_SECRET": str(receivers.crm.secret),
         "TEST_FLAKY_SECRET": str(receivers.flaky.secret),
         "TEST_SLACK_URL": receivers.slack.url + SLACK_TOKEN_PATH,
         **RETRIES,
         **TOPICS,
     }
-    asyncio.run(create_topics(kafka.bootstrap, list(TOPICS.values()), partitions=3))
+    create_own_topics(kafka.bootstrap)
     with running_stack(kafka.bootstrap, logs, names=("notification",), **env) as stack:
         yield stack
 
@@ -287,12 +288,12 @@ def test_nothing_is_lost_when_the_notifier_is_killed_mid_delivery(
         )
         env = {
             "NOTIFY_ROUTING_FILE": str(routing),
-            "NOTIFICATION_GROUP_ID": f"notification-crash-{secrets.token_hex(4)}",
             **RETRIES,
             "NOTIFY_ATTEMPT_TIMEOUT_SECONDS": "60",
             **TOPICS,
+            "NOTIFICATION_GROUP_ID": f"notification-crash-{secrets.token_hex(4)}",
         }
-        asyncio.run(create_topics(kafka.bootstrap, list(TOPICS.values()), partitions=3))
+        create_own_topics(kafka.bootstrap)
         alerts = [
             make_alert(AlertLevel.NUISANCE, tenant="crashy", contact=f"c-{secrets.token_hex(4)}") for _ in range(6)
         ]
