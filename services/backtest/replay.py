@@ -49,15 +49,23 @@ def replay(
     batch_size: int = DEFAULT_BATCH,
     progress: Callable[[int], None] | None = None,
 ) -> Replay:
-    return asyncio.run(_replay(rows, policies, batch_size, progress))
+    result = Replay()
+    asyncio.run(_replay(rows, policies, batch_size, progress, result))
+    return result
 
 
 async def _replay(
-    rows: Sequence[Row], policies: PolicySet, batch_size: int, progress: Callable[[int], None] | None
-) -> Replay:
+    rows: Sequence[Row],
+    policies: PolicySet,
+    batch_size: int,
+    progress: Callable[[int], None] | None,
+    result: Replay,
+) -> None:
+    """Fills `result` rather than returning it: on Python 3.11, `asyncio.run` ends by asking `signal.getsignal`,
+    which builds the repr of its SIGINT handler, and so of the main task and the task's result. With the replay
+    as the result, that repr of every alert cost seconds on a million events."""
     clock = _EventClock()
     processor = Processor(MemoryStore(EXPIRE_AFTER_SECONDS, clock=clock), policies)
-    result = Replay()
     for start in range(0, len(rows), batch_size):
         batch = rows[start : start + batch_size]
         now = batch[-1].occurred_at
@@ -78,7 +86,6 @@ async def _replay(
                     result.touches_at_first_alert[pair] = touches.get((*pair, alert.event_id), 0)
         if progress is not None:
             progress(len(batch))
-    return result
 
 
 def tune_garbage_collection() -> None:
