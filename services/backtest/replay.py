@@ -63,7 +63,7 @@ async def _replay(
 ) -> None:
     """Fills `result` rather than returning it: on Python 3.11, `asyncio.run` ends by asking `signal.getsignal`,
     which builds the repr of its SIGINT handler, and so of the main task and the task's result. With the replay
-    as the result, that repr of every alert cost seconds on a million events."""
+    as the result, that repr of every alert cost about a second and 100 MiB of peak memory on 100k events."""
     clock = _EventClock()
     processor = Processor(MemoryStore(EXPIRE_AFTER_SECONDS, clock=clock), policies)
     for start in range(0, len(rows), batch_size):
