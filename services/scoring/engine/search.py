@@ -106,14 +106,8 @@ class Search:
             step = steps.get(moment)
             if step is None:
                 step = steps[moment] = self._pair_step(moment)
-            limits, latest, tried = step
-            volume = _volume_release(self.pair, moment, limits, weight)
-            if volume is not None and (latest is None or volume > latest):
-                latest = volume
-            if tried is not None:
-                escalation = _escalation_release(tried, channel, limits, self.escalation_window)
-                if escalation is not None and (latest is None or escalation > latest):
-                    latest = escalation
+            limits, shared, tried = step
+            latest = self._channel_release(self.pair, moment, limits, shared, tried, channel, weight)
             if quiet:
                 release = self._quiet_release(moment, limits)
                 if release is not None and (latest is None or release > latest):
@@ -180,19 +174,34 @@ class Search:
         step = self._team_steps[moment]
         if step is None:
             return None
-        limits, latest, tried, escape = step
-        line = self.team
-        assert line is not None
-        volume = _volume_release(line, moment, limits, self.weights[channel])
+        limits, shared, tried, escape = step
+        assert self.team is not None
+        latest = self._channel_release(self.team, moment, limits, shared, tried, channel, self.weights[channel])
+        if latest is None:
+            return None
+        return latest if escape >= latest else escape
+
+    def _channel_release(  # noqa: PLR0917 - the hot path's step, passed as it was unpacked
+        self,
+        line: _Line,
+        moment: int,
+        limits: Limits,
+        shared: int | None,
+        tried: dict[Channel, int] | None,
+        channel: Channel,
+        weight: int,
+    ) -> int | None:
+        """The latest of a step's channel-independent release (`shared`) and the volume and escalation releases
+        of one more touch on `channel`; None when no rule is broken. The pair's step and the team's share it."""
+        latest = shared
+        volume = _volume_release(line, moment, limits, weight)
         if volume is not None and (latest is None or volume > latest):
             latest = volume
         if tried is not None:
             escalation = _escalation_release(tried, channel, limits, self.escalation_window)
             if escalation is not None and (latest is None or escalation > latest):
                 latest = escalation
-        if latest is None:
-            return None
-        return latest if escape >= latest else escape
+        return latest
 
     def _team_step(self, moment: int) -> tuple[Limits, int | None, dict[Channel, int] | None, int] | None:
         """None when too few senders wrote inside the window for the team rules to apply; else the limits, the
