@@ -17,15 +17,19 @@ class PostPool:
         self.port = parts.port or 80
         self.path = parts.path or "/"
         self.connections = connections
-        self._idle: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+        self._idle: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter] | None] = asyncio.Queue()
+        """Idle connections; None stands for one that broke and is opened again when next taken."""
         self._opened: list[asyncio.StreamWriter] = []
 
     async def __aenter__(self) -> "PostPool":
         for _ in range(self.connections):
-            reader, writer = await asyncio.open_connection(self.host, self.port)
-            self._opened.append(writer)
-            self._idle.put_nowait((reader, writer))
+            self._idle.put_nowait(await self._open())
         return self
+
+    async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        self._opened.append(writer)
+        return reader, writer
 
     async def __aexit__(self, *_: object) -> None:
         for writer in self._opened:
@@ -33,8 +37,10 @@ class PostPool:
 
     async def post(self, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
         """Waits for an idle connection, then sends; returns the status and the body."""
-        reader, writer = await self._idle.get()
+        connection = await self._idle.get()
         try:
+            reader, writer = connection or await self._open()
+            connection = (reader, writer)
             lines = [f"POST {self.path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Content-Length: {len(body)}"]
             lines += [f"{name}: {value}" for name, value in headers.items()]
             writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
@@ -47,10 +53,10 @@ class PostPool:
                     length = int(value)
             answer = await reader.readexactly(length)
         except BaseException:
-            writer.close()
-            reader, writer = await asyncio.open_connection(self.host, self.port)
-            self._opened.append(writer)
+            if connection is not None:
+                connection[1].close()
+            connection = None
             raise
         finally:
-            self._idle.put_nowait((reader, writer))
+            self._idle.put_nowait(connection)
         return int(status_line.split()[1]), answer
