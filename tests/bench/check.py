@@ -2,9 +2,9 @@
 
 The scoring service runs alone as a real process (Redis store holding 100k contacts written here, a broker for
 its stream); `wrk` (Debian's package) keeps 16 connections busy, first on a bare FastAPI endpoint in a process
-of its own that answers a fixed check response, then on the check itself, each contact drawn at random. Each wrk thread seeds its own generator: seeded
-alike, the two threads sent the same requests in step, so pairs of checks of one contact arrived together and
-shared one store read, which real callers rarely do.
+of its own that answers a fixed check response, then on the check itself, each contact drawn at random. Each wrk
+thread seeds its own generator: seeded alike, the two threads sent the same requests in step, so pairs of checks
+of one contact arrived together and shared one store read, which real callers rarely do.
 Printed: requests/s and p50/p99 of each, the ratio, and the goal (≥ 1,500 requests/s, p99 ≤ 20 ms).
 
     python -m tests.bench.check            (make bench)
