@@ -3,7 +3,9 @@
 On one Apache Kafka broker started here (or the embedded one without Java; KAFKA_IMPL as in the tests):
   1. the same events are read by a raw aiokafka consume→produce passthrough and by the scorer (the service's
      own stream, processor and store, in this process), each in its own consumer group; events/s of each and
-     the ratio, once with the memory store and once with Redis (a real redis-server started here);
+     the ratio, once with the memory store and once with Redis (a real redis-server started here); then the
+     scorer's microseconds per event in each part of its batch cycle (parsing, loading state, judging and
+     placing, publishing and waiting for the acks, saving state, and the rest), so a missed target shows where;
   2. bytes of state per tracked pair at 100k and 1M pairs: the memory store's traced allocations, and Redis'
      `used_memory`, each divided by the number of pairs.
 Speeds are printed as ratios against the baseline measured in the same run, never asserted in tests.
@@ -18,7 +20,9 @@ import secrets
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable, Coroutine
+from collections import defaultdict
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,26 +30,30 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
+from prometheus_client import REGISTRY
 
-from schemas import Channel, Direction, Kind, Outcome, OutreachEvent, Source
+from schemas import Alert, Channel, Direction, Kind, Outcome, OutreachEvent, PairScore, Source
 from services.runtime.broker import build_broker
 from services.runtime.clock import utc_now
 from services.runtime.topics import create_topics
 from services.scoring.engine.touches import Touch
 from services.scoring.main import tune_garbage_collection
 from services.scoring.policy.file import PolicySet
-from services.scoring.processing.processor import Processor
+from services.scoring.processing.processor import Outputs, Processor
 from services.scoring.recovery.factory import open_recovery
+from services.scoring.recovery.state_machine import Batch
 from services.scoring.settings import ScoringSettings
 from services.scoring.state.factory import open_store
 from services.scoring.state.history import ContactState, PairHistory
 from services.scoring.state.memory_store import MemoryStore
 from services.scoring.state.redis_store import RedisStore
-from services.scoring.stream.consumer import ScoringStream
+from services.scoring.stream.consumer import Record, ScoringStream
 from tests.harness.brokers import new_broker
 from tests.harness.redis_server import RedisServer
 
 PARTITIONS = 3
+JUDGING = "judging, placing"
+STORE_TIME = "rapport_scoring_store_operation_duration_seconds"
 BATCH = 500
 TARGETS = {"memory": 0.3, "redis": 0.25}
 BYTES_TARGET = 1024
@@ -166,18 +174,76 @@ async def passthrough(bootstrap: str, source: str, sink: str, count: int) -> flo
     return await timed(bootstrap, group, count, clock, run)
 
 
+class Parts:
+    """Wall seconds the scorer spent in each part of its batch cycle, summed over a run."""
+
+    def __init__(self) -> None:
+        self.seconds: defaultdict[str, float] = defaultdict(float)
+
+    @contextmanager
+    def timing(self, part: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[part] += time.perf_counter() - started
+
+
 class TimedProcessor(Processor):
-    def __init__(self, processor: Processor, clock: Clock) -> None:
+    def __init__(self, processor: Processor, parts: Parts) -> None:
         super().__init__(processor.store, processor.policies)
-        self.clock = clock
+        self.parts = parts
 
-    async def process(self, events, now):  # type: ignore[no-untyped-def]
-        self.clock.start()
-        return await super().process(events, now)
+    async def process(self, events: Sequence[OutreachEvent], now: datetime) -> tuple[Outputs, dict[str, ContactState]]:
+        with self.parts.timing(JUDGING):
+            return await super().process(events, now)
+
+    async def save(self, states: Mapping[str, ContactState]) -> None:
+        with self.parts.timing("saving state"):
+            await super().save(states)
 
 
-async def through_scorer(bootstrap: str, source: str, store_url: str, count: int) -> float:
-    """The scoring service's own stream, processor and (metered) store, in this process."""
+class TimedStream(ScoringStream):
+    """The service's stream, timing the parts it does itself (parsing, publishing and waiting for the acks). The
+    clock starts when the first batch is scored, not when the group is joined and the partitions taken over."""
+
+    def __init__(self, clock: Clock, parts: Parts, *args: Any) -> None:
+        self.run_clock = clock
+        self.parts = parts
+        super().__init__(*args)
+
+    async def _score(self, batch: Batch) -> None:
+        self.run_clock.start()
+        await super()._score(batch)
+
+    async def _parse(self, records: Sequence[Record], now: datetime) -> tuple[list[OutreachEvent], list[Record]]:
+        with self.parts.timing("parsing events"):
+            return await super()._parse(records, now)
+
+    async def _publish(self, scores: list[tuple[str, PairScore]], alerts: list[Alert]) -> None:
+        with self.parts.timing("publishing, acks"):
+            await super()._publish(scores, alerts)
+
+
+def _store_seconds(operation: str) -> float:
+    """The state store's time in `operation` so far, from the service's own metric."""
+    return REGISTRY.get_sample_value(f"{STORE_TIME}_sum", {"operation": operation}) or 0.0
+
+
+def per_event(parts: Parts, wall: float, loading: float, count: int) -> dict[str, float]:
+    """Microseconds per event of each part: the timed ones, the store's reads (taken out of the processor's time,
+    from the store's own metric), and the rest (polling, FastStream's dispatch, recovery's bookkeeping, committing
+    the offsets, counting the metrics)."""
+    seconds = dict(parts.seconds)
+    seconds[JUDGING] -= loading
+    seconds["loading state"] = loading
+    seconds["the rest: poll, commit, FastStream, metrics"] = max(0.0, wall - sum(parts.seconds.values()))
+    return {part: spent / count * 1e6 for part, spent in seconds.items()}
+
+
+async def through_scorer(bootstrap: str, source: str, store_url: str, count: int) -> tuple[float, dict[str, float]]:
+    """The scoring service's own stream, processor and (metered) store, in this process: events/s, and the
+    microseconds per event each part of the batch cycle took."""
     run_id = secrets.token_hex(3)
     settings = ScoringSettings(
         kafka_bootstrap_servers=bootstrap,
@@ -193,13 +259,20 @@ async def through_scorer(bootstrap: str, source: str, store_url: str, count: int
     await create_topics(
         bootstrap, [settings.topic_scores, settings.topic_alerts, settings.topic_events_dlq], PARTITIONS
     )
-    clock = Clock()
+    clock, parts = Clock(), Parts()
     store = open_store(settings)
     broker = build_broker(settings, "bench")
     processor = Processor(store, PolicySet())
-    ScoringStream(
-        broker, settings, TimedProcessor(processor, clock), utc_now, open_recovery(settings, processor, utc_now)
+    TimedStream(
+        clock,
+        parts,
+        broker,
+        settings,
+        TimedProcessor(processor, parts),
+        utc_now,
+        open_recovery(settings, processor, utc_now),
     )
+    loading = _store_seconds("load")
 
     async def run() -> None:
         await broker.start()
@@ -209,7 +282,8 @@ async def through_scorer(bootstrap: str, source: str, store_url: str, count: int
             await broker.stop()
             await store.close()
 
-    return await timed(bootstrap, settings.scoring_group_id, count, clock, run)
+    rate = await timed(bootstrap, settings.scoring_group_id, count, clock, run)
+    return rate, per_event(parts, count / rate, _store_seconds("load") - loading, count)
 
 
 def pair_state(n: int, touches: int) -> ContactState:
@@ -290,12 +364,17 @@ def main() -> None:
         results = {}
         for store_name, url in (("memory", "memory://"), ("redis", redis.url)):
             baseline = asyncio.run(passthrough(bootstrap, source, sink, args.events))
-            scored = asyncio.run(through_scorer(bootstrap, source, url, args.events))
+            scored, parts = asyncio.run(through_scorer(bootstrap, source, url, args.events))
             ratio = scored / baseline
             results[store_name] = ratio
             print(
                 f"  {store_name:<7} passthrough {baseline:8.0f}  scorer {scored:8.0f}  ratio {ratio:5.0%}"
                 f"  (target ≥ {TARGETS[store_name]:.0%}: {verdict(ratio >= TARGETS[store_name])})",
+                flush=True,
+            )
+            print(
+                f"          scorer's time per event {1e6 / scored:.0f} µs (passthrough {1e6 / baseline:.0f} µs): "
+                + " · ".join(f"{part} {spent:.0f}" for part, spent in sorted(parts.items(), key=lambda p: -p[1])),
                 flush=True,
             )
 
