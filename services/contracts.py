@@ -27,6 +27,7 @@ from services.scoring.settings import ScoringSettings
 from services.scoring.state.memory_store import MemoryStore
 from services.scoring.stream.consumer import ScoringStream
 from services.scoring.stream.erasures import erasure_publisher
+from services.scoring.stream.outputs import PublisherSender
 
 ROOT = Path(__file__).resolve().parents[1]
 MESSAGES: dict[str, type[BaseModel]] = {
@@ -50,7 +51,14 @@ def asyncapi_documents() -> dict[str, dict[str, Any]]:
     scoring = _spec_broker()
     scoring_settings = ScoringSettings.model_construct()
     processor = Processor(MemoryStore(expire_after=1), PolicySet())
-    ScoringStream(scoring, scoring_settings, processor, utc_now, open_recovery(scoring_settings, processor, utc_now))
+    ScoringStream(
+        scoring,
+        scoring_settings,
+        processor,
+        utc_now,
+        open_recovery(scoring_settings, processor, utc_now),
+        sender=PublisherSender(scoring),
+    )
     erasure_publisher(scoring, scoring_settings)
     notification = _spec_broker()
     NotificationStream(notification, NotificationSettings.model_construct(), utc_now)

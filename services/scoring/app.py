@@ -31,6 +31,7 @@ from services.scoring.settings import ScoringSettings
 from services.scoring.state.factory import open_store
 from services.scoring.stream.consumer import ScoringStream
 from services.scoring.stream.erasures import erasure_publisher
+from services.scoring.stream.outputs import ProducerSender
 from services.scoring.stream.sweep import SweepLoop
 
 
@@ -52,7 +53,8 @@ def create_app(settings: ScoringSettings) -> FastAPI:
     erased = ErasedContacts()
     processor = Processor(store, policies, erased)
     recovery = open_recovery(settings, processor, utc_now)
-    stream = ScoringStream(broker, settings, processor, utc_now, recovery)
+    sender = ProducerSender(broker, "scoring")
+    stream = ScoringStream(broker, settings, processor, utc_now, recovery, sender=sender)
     connection = BrokerConnection(broker, diagnose=partial(kafka_refusal, settings))
     memory = settings.state_store_url.startswith("memory://")
     eraser = ContactEraser(
@@ -65,7 +67,7 @@ def create_app(settings: ScoringSettings) -> FastAPI:
 
     feed = ErasureFeed(settings, erased, forget)
     sweep = SweepLoop(
-        broker,
+        sender,
         settings,
         Sweeper(store, policies, scores_here=recovery.scores_contact),
         recovery.exclusive,

@@ -48,6 +48,7 @@ from services.scoring.state.history import ContactState, PairHistory
 from services.scoring.state.memory_store import MemoryStore
 from services.scoring.state.redis_store import RedisStore
 from services.scoring.stream.consumer import Record, ScoringStream
+from services.scoring.stream.outputs import ProducerSender, Sender
 from tests.harness.brokers import new_broker
 from tests.harness.redis_server import RedisServer
 
@@ -207,10 +208,10 @@ class TimedStream(ScoringStream):
     """The service's stream, timing the parts it does itself (parsing, publishing and waiting for the acks). The
     clock starts when the first batch is scored, not when the group is joined and the partitions taken over."""
 
-    def __init__(self, clock: Clock, parts: Parts, *args: Any) -> None:
+    def __init__(self, clock: Clock, parts: Parts, *args: Any, sender: Sender) -> None:
         self.run_clock = clock
         self.parts = parts
-        super().__init__(*args)
+        super().__init__(*args, sender=sender)
 
     async def _score(self, batch: Batch) -> None:
         self.run_clock.start()
@@ -271,6 +272,7 @@ async def through_scorer(bootstrap: str, source: str, store_url: str, count: int
         TimedProcessor(processor, parts),
         utc_now,
         open_recovery(settings, processor, utc_now),
+        sender=ProducerSender(broker, "bench"),
     )
     loading = _store_seconds("load")
 

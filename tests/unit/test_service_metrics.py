@@ -30,6 +30,7 @@ from services.scoring.recovery.state_machine import Recovery
 from services.scoring.settings import ScoringSettings
 from services.scoring.state.memory_store import MemoryStore
 from services.scoring.stream.consumer import ScoringStream
+from services.scoring.stream.outputs import PublisherSender
 from tests.harness.api_keys import operator_keys_file
 from tests.unit.scoring.memory_log import MemoryLog
 
@@ -150,6 +151,7 @@ async def test_faststream_middleware_counts_messages_under_the_service_name() ->
         Processor(MemoryStore(expire_after=10**9), PolicySet()),
         lambda: datetime(2026, 11, 3, tzinfo=UTC),
         recovery,
+        sender=PublisherSender(broker),
     )
 
     def received() -> float:

@@ -11,62 +11,34 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
 from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from faststream.kafka.publisher.usecase import DefaultPublisher
 from pydantic import ValidationError
 
-from schemas import Alert, OutreachEvent, PairScore, contact_key
-from services.runtime.publishing import confirm_all
+from schemas import Alert, OutreachEvent, PairScore
 from services.runtime.store_unavailable import StoreUnavailable
 from services.scoring import metrics
 from services.scoring.processing.output_ids import score_id
 from services.scoring.processing.processor import Outputs, Processor, event_problem
 from services.scoring.recovery.state_machine import Batch, Recovery
 from services.scoring.settings import ScoringSettings
+from services.scoring.stream.outputs import Sender, alert_output, score_output
 
 log = logging.getLogger("rapport_guard.scoring")
 
 Clock = Callable[[], datetime]
 Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
-AlertPublisher: TypeAlias = DefaultPublisher
 
 POLL_WAIT_MS = 25
 """How long one poll waits for records. FastStream's batch subscriber sleeps as long again after a poll that came
 back empty, so with its default (200 ms) an event arriving after a quiet spell could wait up to 200 ms before it was
 even read; a busy stream is unaffected (a poll returns as soon as records are there, up to `max_records`)."""
-
-
-def cloudevents_headers(alert: Alert) -> dict[str, str]:
-    """CloudEvents binary-mode attributes, so other stacks can route alerts without parsing them."""
-    return {
-        "content-type": "application/json",
-        "ce_specversion": "1.0",
-        "ce_id": alert.alert_id,
-        "ce_type": f"io.rapportguard.alert.{alert.level}",
-        "ce_source": "rapport-guard/scoring",
-        "ce_time": alert.emitted_at.isoformat().replace("+00:00", "Z"),
-        "ce_subject": f"{alert.tenant}:{alert.contact_id}",
-        "ce_historical": "true" if alert.historical else "false",
-    }
-
-
-def publish_alert(publisher: AlertPublisher, alert: Alert) -> Awaitable[Any]:
-    """One alert as every reader of `outreach.alerts` expects it: keyed by contact, with CloudEvents headers; the
-    caller waits for the acknowledgement (`confirm_all`)."""
-    return publisher.publish(
-        alert.model_dump_json().encode(),
-        key=contact_key(alert.tenant, alert.contact_id).encode(),
-        headers=cloudevents_headers(alert),
-        correlation_id=alert.alert_id,
-        no_confirm=True,
-    )
 
 
 async def _raw_records(_: KafkaMessage) -> None:
@@ -81,12 +53,16 @@ class ScoringStream:
         processor: Processor,
         clock: Clock,
         recovery: Recovery,
+        *,
+        sender: Sender,
     ) -> None:
         self.settings = settings
+        self.sender = sender
         self.processor = processor
         self.clock = clock
         self.store_problem: str | None = None
         self.recovery = recovery
+        # Declared for the AsyncAPI document (`make contracts`); scores and alerts go out through `sender`.
         self.scores = broker.publisher(
             settings.topic_scores, schema=PairScore, description="One judgement of a relationship per scored event."
         )
@@ -196,19 +172,10 @@ class ScoringStream:
         return scores, alerts
 
     async def _publish(self, scores: list[tuple[str, PairScore]], alerts: list[Alert]) -> None:
-        await confirm_all(
+        await self.sender.send_all(
             [
-                *(
-                    self.scores.publish(
-                        score.model_dump_json().encode(),
-                        key=contact_key(score.tenant, score.contact_id).encode(),
-                        headers={"content-type": "application/json", "score_id": id_},
-                        correlation_id=score.event_id,
-                        no_confirm=True,
-                    )
-                    for id_, score in scores
-                ),
-                *(publish_alert(self.alerts, alert) for alert in alerts),
+                *(score_output(self.settings.topic_scores, id_, score) for id_, score in scores),
+                *(alert_output(self.settings.topic_alerts, alert) for alert in alerts),
             ]
         )
 

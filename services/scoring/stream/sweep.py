@@ -11,14 +11,10 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
-from faststream.kafka import KafkaBroker
-
-from schemas import Alert
-from services.runtime.publishing import confirm_all
 from services.scoring import metrics
 from services.scoring.processing.sweep import Sweeper
 from services.scoring.settings import ScoringSettings
-from services.scoring.stream.consumer import publish_alert
+from services.scoring.stream.outputs import Sender, alert_output
 
 log = logging.getLogger("rapport_guard.scoring")
 
@@ -26,7 +22,7 @@ log = logging.getLogger("rapport_guard.scoring")
 class SweepLoop:
     def __init__(
         self,
-        broker: KafkaBroker,
+        sender: Sender,
         settings: ScoringSettings,
         sweeper: Sweeper,
         state_lock: AbstractAsyncContextManager[None],
@@ -39,7 +35,7 @@ class SweepLoop:
         self.state_lock = state_lock
         self.clock = clock
         self.ready = ready
-        self.alerts = broker.publisher(settings.topic_alerts, schema=Alert, include_in_schema=False)
+        self.sender = sender
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -67,7 +63,7 @@ class SweepLoop:
         """One batch of due contacts; how many were due."""
         async with self.state_lock:
             swept = await self.sweeper.sweep(self.clock())
-            await confirm_all([publish_alert(self.alerts, alert) for alert in swept.alerts])
+            await self.sender.send_all([alert_output(self.settings.topic_alerts, alert) for alert in swept.alerts])
             await self.sweeper.store.save_many(swept.states)
         for alert in swept.alerts:
             metrics.ALERTS.labels(level=alert.level.value, scope=alert.scope.value).inc()

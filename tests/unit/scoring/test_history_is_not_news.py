@@ -6,7 +6,7 @@ from schemas import AlertLevel, Level, OutreachEvent
 from services.scoring.policy.file import PolicySet
 from services.scoring.processing.processor import Outputs, Processor
 from services.scoring.state.memory_store import MemoryStore
-from services.scoring.stream.consumer import cloudevents_headers
+from services.scoring.stream.outputs import alert_output
 from tests.unit.scoring.builders import DAY, T0, emails
 
 PURSUIT = emails(8, DAY)
@@ -22,7 +22,7 @@ async def test_a_pursuit_that_ended_94_days_ago_is_on_record_but_not_news() -> N
     outputs = await scored(PURSUIT, T0 + 100 * DAY)
     assert AlertLevel.STALKING in [alert.level for alert in outputs.alerts]
     assert all(alert.historical for alert in outputs.alerts)
-    assert {cloudevents_headers(alert)["ce_historical"] for alert in outputs.alerts} == {"true"}
+    assert {alert_output("alerts", alert).headers["ce_historical"] for alert in outputs.alerts} == {"true"}
     assert Level.STALKING in [score.level for score in outputs.scores], "scores keep their event-time levels"
 
 
@@ -30,7 +30,7 @@ async def test_a_pursuit_going_on_now_is_news() -> None:
     outputs = await scored(PURSUIT, T0 + 7 * DAY + timedelta(hours=1))
     assert outputs.alerts
     assert not any(alert.historical for alert in outputs.alerts)
-    assert {cloudevents_headers(alert)["ce_historical"] for alert in outputs.alerts} == {"false"}
+    assert {alert_output("alerts", alert).headers["ce_historical"] for alert in outputs.alerts} == {"false"}
 
 
 async def test_only_the_levels_that_have_since_fallen_are_historical() -> None:

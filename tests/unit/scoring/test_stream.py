@@ -20,6 +20,7 @@ from services.scoring.settings import ScoringSettings
 from services.scoring.state.history import ContactState
 from services.scoring.state.memory_store import MemoryStore
 from services.scoring.stream.consumer import ScoringStream
+from services.scoring.stream.outputs import PublisherSender
 from tests.harness.events import event
 from tests.unit.scoring.builders import DAY, T0, emails
 from tests.unit.scoring.memory_log import MemoryLog
@@ -72,7 +73,9 @@ def wired(store: MemoryStore, log: MemoryLog | None = None) -> Wired:
     log = log or MemoryLog()
     guard = ReplayGuard({settings.topic_scores: "score_id", settings.topic_alerts: "ce_id"}, 0)
     recovery = Recovery(log, settings.scoring_group_id, guard, None)
-    stream = ScoringStream(broker, settings, Processor(store, PolicySet()), lambda: NOW, recovery)
+    stream = ScoringStream(
+        broker, settings, Processor(store, PolicySet()), lambda: NOW, recovery, sender=PublisherSender(broker)
+    )
     received: Received = {}
     for name, topic in (
         ("scores", settings.topic_scores),
