@@ -31,7 +31,7 @@ from services.scoring.settings import ScoringSettings
 from services.scoring.state.factory import open_store
 from services.scoring.stream.consumer import ScoringStream
 from services.scoring.stream.erasures import erasure_publisher
-from services.scoring.stream.outputs import ProducerSender
+from services.scoring.stream.outputs import MAX_BATCH_BYTES, ProducerSender
 from services.scoring.stream.sweep import SweepLoop
 
 
@@ -49,7 +49,7 @@ def create_app(settings: ScoringSettings) -> FastAPI:
     keys = api_keys(settings)
     auth = ApiAuth(keys.current, TokenBuckets(settings.check_rate_limit_per_second, settings.check_rate_limit_burst))
     store = open_store(settings)
-    broker = build_broker(settings, "scoring")
+    broker = build_broker(settings, "scoring", MAX_BATCH_BYTES)
     erased = ErasedContacts()
     processor = Processor(store, policies, erased)
     recovery = open_recovery(settings, processor, utc_now)

@@ -48,7 +48,7 @@ from services.scoring.state.history import ContactState, PairHistory
 from services.scoring.state.memory_store import MemoryStore
 from services.scoring.state.redis_store import RedisStore
 from services.scoring.stream.consumer import Record, ScoringStream
-from services.scoring.stream.outputs import ProducerSender, Sender
+from services.scoring.stream.outputs import MAX_BATCH_BYTES, ProducerSender, Sender
 from tests.harness.brokers import new_broker
 from tests.harness.redis_server import RedisServer
 
@@ -262,7 +262,7 @@ async def through_scorer(bootstrap: str, source: str, store_url: str, count: int
     )
     clock, parts = Clock(), Parts()
     store = open_store(settings)
-    broker = build_broker(settings, "bench")
+    broker = build_broker(settings, "bench", MAX_BATCH_BYTES)
     processor = Processor(store, PolicySet())
     TimedStream(
         clock,

@@ -15,7 +15,15 @@ from services.scoring.policy.file import PolicySet
 from services.scoring.processing.output_ids import score_id
 from services.scoring.processing.processor import Processor
 from services.scoring.state.memory_store import MemoryStore
-from services.scoring.stream.outputs import Output, ProducerSender, PublisherSender, Sender, alert_output, score_output
+from services.scoring.stream.outputs import (
+    MAX_BATCH_BYTES,
+    Output,
+    ProducerSender,
+    PublisherSender,
+    Sender,
+    alert_output,
+    score_output,
+)
 from tests.harness.brokers import ApacheTestBroker, EmbeddedTestBroker
 from tests.unit.scoring.builders import DAY, T0, emails
 
@@ -84,6 +92,50 @@ async def test_producer_sender_puts_on_the_wire_what_faststreams_publisher_does_
     assert published(app_name, f"scores-direct-{run}") == 3
     assert published(app_name, f"alerts-direct-{run}") == 1
     assert published(f"{app_name}-fs", f"scores-fs-{run}") == 3
+
+
+async def read_partitions(bootstrap: str, topic: str, count: int) -> dict[int, list[Message]]:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        seen: dict[int, list[Message]] = {}
+        deadline = time.monotonic() + 30
+        while sum(map(len, seen.values())) < count and time.monotonic() < deadline:
+            for partition, records in (await consumer.getmany(timeout_ms=500)).items():
+                seen.setdefault(partition.partition, []).extend((r.key, r.value, list(r.headers)) for r in records)
+        return seen
+    finally:
+        await consumer.stop()
+
+
+async def test_many_outputs_over_several_batches_land_on_the_partitions_and_in_the_order_kafka_would_give(
+    kafka: ApacheTestBroker | EmbeddedTestBroker,
+) -> None:
+    """800 scores of 50 contacts, 2 KB each, on 3 partitions: more than one record batch per partition."""
+    run = secrets.token_hex(3)
+    count = 800
+    landed = []
+    for sender_of in (ProducerSender, PublisherSender):
+        topic = f"scores-many-{sender_of.__name__}-{run}"
+        await create_topics(kafka.bootstrap, [topic], 3)
+        broker = build_broker(ServiceSettings(kafka_bootstrap_servers=kafka.bootstrap), f"many-{run}", MAX_BATCH_BYTES)
+        sender: Sender = (
+            ProducerSender(broker, f"many-{run}") if sender_of is ProducerSender else PublisherSender(broker)
+        )
+        outputs = [
+            Output(topic, f"acme:c-{n % 50}".encode(), b"%06d" % n + b"x" * 2000, f"e-{n}", {"content-type": "a/b"})
+            for n in range(count)
+        ]
+        await broker.start()
+        try:
+            await sender.send_all(outputs)
+        finally:
+            await broker.stop()
+        landed.append(await read_partitions(kafka.bootstrap, topic, count))
+    direct, through = landed
+    assert sorted(direct) == [0, 1, 2]
+    assert sum(map(len, direct.values())) == count
+    assert direct == through
 
 
 async def test_a_failed_send_raises_and_counts_an_error(kafka: ApacheTestBroker | EmbeddedTestBroker) -> None:
