@@ -227,10 +227,13 @@ class KeyedStoreCase:
         writes.unrank(space, "m")
         writes.rank(space, "n", 5)
         writes.rank(space, "n", 7)
+        writes.unrank(space, "o")
+        writes.rank(space, "o", 8)
         await keyed.write(writes)
         assert await keyed.get_many(space, ["a", "b"]) == [None, b"2"]
         assert await keyed.ranked(space, 6, 10) == []
         assert await keyed.ranked(space, 7, 10) == ["n"]
+        assert await keyed.ranked(space, 8, 10) == ["n", "o"]
 
     async def test_equal_scores_rank_by_member_and_counts_say_what_was_removed(self, keyed: KeyedStore) -> None:
         space = Keyspace("scoring", "probe")
