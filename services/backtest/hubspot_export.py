@@ -10,7 +10,7 @@ import csv
 import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from pydantic import ValidationError
 
@@ -21,7 +21,7 @@ from services.identity.pseudonyms import email_pseudonym, pseudonym
 COLUMNS = {
     "id": ("Record ID", "Activity ID", "hs_object_id"),
     "at": ("Activity date", "hs_timestamp", "Create date"),
-    "type": ("Activity type", "hs_activity_type", "Engagement type", "hs_engagement_type"),
+    "type": ("Activity type", "Engagement type", "hs_engagement_type"),
     "owner": ("Activity assigned to", "hubspot_owner_id", "Assigned to"),
     "contact": ("Associated Contact", "Associated Contacts", "Associated Contact IDs", "Contact ID"),
     "call_direction": ("Call direction", "hs_call_direction"),
@@ -30,7 +30,17 @@ COLUMNS = {
     "channel": ("Channel type", "hs_communication_channel_type"),
     "meeting_outcome": ("Meeting outcome", "hs_meeting_outcome"),
 }
-"""Our field → the column names that carry it, HubSpot's label first."""
+"""Our field → the column names that carry it, HubSpot's label first. Not `hs_activity_type` ("Call and meeting
+type"): its values are the portal's own call and meeting types ("Discovery call"), not the kind of activity."""
+
+_TYPE_BY_COLUMNS = {
+    "call": ("call_direction", "call_outcome"),
+    "email": ("email_direction",),
+    "meeting": ("meeting_outcome",),
+    "communication": ("channel",),
+}
+"""An export of one index page (calls only, meetings only) may have no activity type column: its object's own
+columns tell what every row is."""
 
 _TYPES = {
     "call": (Channel.PHONE_WORK, Kind.CALL),
@@ -62,14 +72,36 @@ _DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M", "%m/%d
 
 
 def is_hubspot_header(header: Sequence[str]) -> bool:
-    return any(name in header for name in COLUMNS["at"][:2]) and any(name in header for name in COLUMNS["type"])
+    found = _found(header)
+    return any(name in header for name in COLUMNS["at"][:2]) and (
+        found["type"] is not None or bool(_types_by_columns(found))
+    )
 
 
-def read_hubspot(lines: Iterable[str], tenant: str, collector: Collector) -> None:
+def _found(header: Sequence[str]) -> dict[str, str | None]:
+    return {field: next((name for name in names if name in header), None) for field, names in COLUMNS.items()}
+
+
+def _types_by_columns(found: dict[str, str | None]) -> list[str]:
+    return [kind for kind, fields in _TYPE_BY_COLUMNS.items() if any(found[field] for field in fields)]
+
+
+def read_hubspot(lines: Iterable[str], tenant: str, collector: Collector, timezone: tzinfo = UTC) -> None:
+    """`timezone`: the zone of dates written without one (HubSpot writes them in the account's zone)."""
     reader = csv.DictReader(lines)
     header = reader.fieldnames or []
-    found = {field: next((name for name in names if name in header), None) for field, names in COLUMNS.items()}
-    missing = [COLUMNS[field][0] for field in ("at", "type", "contact") if found[field] is None]
+    found = _found(header)
+    missing = [COLUMNS[field][0] for field in ("at", "contact") if found[field] is None]
+    implied = None
+    if found["type"] is None:
+        kinds = _types_by_columns(found)
+        if len(kinds) == 1:
+            implied = kinds[0]
+            collector.note(f"no activity type column: every row is read as a {implied}, as its columns say")
+        else:
+            missing.append(
+                f"{COLUMNS['type'][0]} (or the columns of one kind of activity only, such as Call direction)"
+            )
     if header and missing:
         raise ExportError(f"HubSpot export: missing column(s) {', '.join(missing)}")
     known = {name for names in COLUMNS.values() for name in names}
@@ -82,12 +114,12 @@ def read_hubspot(lines: Iterable[str], tenant: str, collector: Collector) -> Non
             column = found[field]
             return (record.get(column) or "").strip() if column else ""
 
-        activity = cell("type").lower()
+        activity = implied or cell("type").lower()
         if activity in _NOT_TOUCHES:
             skipped[activity] = skipped.get(activity, 0) + 1
             continue
         try:
-            event = _event(number, activity, cell, tenant, collector)
+            event = _event(number, activity, cell, tenant, collector, timezone)
         except _Malformed as exc:
             collector.reject([Problem(number, found[exc.field] or COLUMNS[exc.field][0], exc.message)])
             continue
@@ -103,7 +135,9 @@ class _Malformed(Exception):
         self.message = message
 
 
-def _event(number: int, activity: str, cell: Callable[[str], str], tenant: str, collector: Collector) -> OutreachEvent:
+def _event(  # noqa: PLR0917 - one row's reading, called from one place
+    number: int, activity: str, cell: Callable[[str], str], tenant: str, collector: Collector, timezone: tzinfo
+) -> OutreachEvent:
     if activity not in _TYPES:
         raise _Malformed(
             "type", f"unknown activity type {activity!r}; expected Call, Email, Meeting or a communication"
@@ -127,7 +161,7 @@ def _event(number: int, activity: str, cell: Callable[[str], str], tenant: str, 
             event_id=f"hubspot-{cell('id')}" if cell("id") else f"hubspot-line-{number}",
             tenant=tenant,
             source=Source.HUBSPOT,
-            occurred_at=_instant(cell("at")),
+            occurred_at=_instant(cell("at"), timezone),
             received_at=collector.received_at,
             sender_id=_owner(cell("owner"), collector.key),
             contact_id=contact_id,
@@ -165,7 +199,7 @@ def _owner(value: str, key: bytes) -> str:
     return sys.intern(pseudonym(key, "owner", " ".join(value.lower().split())))
 
 
-def _instant(value: str) -> datetime:
+def _instant(value: str, timezone: tzinfo) -> datetime:
     if not value:
         raise _Malformed("at", "empty: every activity needs its date")
     if value.isdigit():
@@ -176,7 +210,7 @@ def _instant(value: str) -> datetime:
         parsed = None
         for pattern in _DATE_FORMATS:
             try:
-                parsed = datetime.strptime(value, pattern)  # naive: UTC, as docs/backtest.md says
+                parsed = datetime.strptime(value, pattern)  # naive: in the export's zone, set below
                 break
             except ValueError:
                 continue
@@ -184,4 +218,4 @@ def _instant(value: str) -> datetime:
         raise _Malformed(
             "at", f"not a date HubSpot writes, like '2026-03-02 14:30' or '03/02/2026 02:30 PM': {value!r}"
         )
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone)

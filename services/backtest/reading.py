@@ -8,6 +8,7 @@ the webhook does, so a backtest names people as the live system would.
 
 import csv
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -67,6 +68,7 @@ def read_export(
     strict: bool = False,
     progress: Progress | None = None,
     tenant: str = "default",
+    export_timezone: tzinfo = UTC,
 ) -> Export:
     """Every valid record of the file as a row, sorted by event time (ties keep the file's order)."""
     try:
@@ -80,7 +82,7 @@ def read_export(
             elif fmt is Format.CSV:
                 _read_generic_csv(lines, collector)
             else:
-                read_hubspot(lines, tenant, collector)
+                read_hubspot(lines, tenant, collector, export_timezone)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise ExportError(f"{path}: cannot read: {exc}") from None
     if export.records == 0:

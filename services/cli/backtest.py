@@ -6,6 +6,7 @@ import secrets
 import sys
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from services.backtest.compare import differences
 from services.backtest.history import Labels
@@ -42,6 +43,12 @@ def register(subparsers: Any) -> None:
         "--identity-key", help="key pseudonymising addresses (default: IDENTITY_HMAC_KEY, else a random one)"
     )
     parser.add_argument("--tenant", default="default", help="tenant for exports that name none (HubSpot)")
+    parser.add_argument(
+        "--export-timezone",
+        default="UTC",
+        metavar="ZONE",
+        help="zone of dates a HubSpot export writes without one: the HubSpot account's (default UTC)",
+    )
     parser.add_argument(
         "--show-contacts", action="store_true", help="name contacts as the export does, not by pseudonym"
     )
@@ -96,9 +103,22 @@ def _identity_key(option: str | None, settings: CliSettings) -> bytes:
 def _read(args: argparse.Namespace, key: bytes, labels: Labels) -> Export:
     size = args.export.stat().st_size if args.export.is_file() else 0
     fmt = Format(args.format) if args.format else None
+    try:
+        zone = ZoneInfo(args.export_timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ExportError(
+            f"--export-timezone: unknown time zone {args.export_timezone!r}, e.g. Europe/Berlin"
+        ) from None
     with progress_bar("reading", size, "bytes") as advance:
         return read_export(
-            args.export, key, labels=labels, fmt=fmt, strict=args.strict, progress=advance, tenant=args.tenant
+            args.export,
+            key,
+            labels=labels,
+            fmt=fmt,
+            strict=args.strict,
+            progress=advance,
+            tenant=args.tenant,
+            export_timezone=zone,
         )
 
 

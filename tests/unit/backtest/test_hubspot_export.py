@@ -1,4 +1,6 @@
+from datetime import UTC
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -104,3 +106,42 @@ def test_hubspot_rows_without_what_a_touch_needs_name_the_column(tmp_path: Path)
     assert [row.event_id for row in read.rows] == ["hubspot-4"]
     with pytest.raises(ExportError, match="line 2: Activity date"):
         export(tmp_path, rows, strict=True)
+
+
+def test_an_export_of_the_calls_page_alone_needs_no_activity_type_column(tmp_path: Path) -> None:
+    """One object's index page exported: its own columns (`Call outcome`) say what every row is."""
+    header = ["Record ID", "Activity date", "Activity assigned to", "Associated Contact", "Call outcome", "Call title"]
+    rows = [
+        {"Record ID": "21", "Activity date": "2026-03-02 14:30", "Associated Contact": "901", "Call outcome": "Busy"},
+        {"Record ID": "22", "Activity date": "2026-03-03 14:30", "Associated Contact": "901", "Call outcome": ""},
+    ]
+    path = write_csv(tmp_path / "calls.csv", header, rows)
+    read = read_export(path, KEY, labels=Labels(KEY, False), tenant="acme")
+    assert read.format is Format.HUBSPOT
+    assert [(r.event_id, r.kind, r.outcome) for r in read.rows] == [
+        ("hubspot-21", Kind.CALL, Outcome.NO_ANSWER),
+        ("hubspot-22", Kind.CALL, None),
+    ]
+    assert "no activity type column: every row is read as a call, as its columns say" in read.notes
+
+
+def test_without_a_type_column_an_export_mixing_kinds_is_refused_naming_the_column(tmp_path: Path) -> None:
+    header = ["Activity date", "Associated Contact", "Call outcome", "Meeting outcome"]
+    path = write_csv(tmp_path / "mixed.csv", header, [{"Activity date": "2026-03-02", "Associated Contact": "9"}])
+    with pytest.raises(ExportError, match=r"missing column.*Activity type"):
+        read_export(path, KEY, labels=Labels(KEY, False), fmt=Format.HUBSPOT)
+
+
+def test_dates_without_a_zone_are_read_in_the_exports_zone(tmp_path: Path) -> None:
+    """HubSpot writes dates in the account's zone; `--export-timezone` names it. A date with its zone keeps it."""
+    rows = [
+        {"Record ID": "31", "Activity type": "Call", "Activity date": "2026-03-02 14:30", "Associated Contact": "901"},
+        {"Record ID": "32", "Activity type": "Call", "Activity date": "2026-07-02 14:30", "Associated Contact": "901"},
+        {"Record ID": "33", "Activity type": "Call", "Activity date": "2026-07-03T10:00Z", "Associated Contact": "901"},
+    ]
+    read = export(tmp_path, rows, export_timezone=ZoneInfo("Europe/Berlin"))
+    assert [row.occurred_at.astimezone(UTC).isoformat() for row in read.rows] == [
+        "2026-03-02T13:30:00+00:00",
+        "2026-07-02T12:30:00+00:00",
+        "2026-07-03T10:00:00+00:00",
+    ]

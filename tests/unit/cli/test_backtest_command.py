@@ -58,3 +58,11 @@ def test_compare_adds_the_differences_to_the_summary(tmp_path: Path) -> None:
 def test_a_missing_export_exits_1_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["backtest", str(tmp_path / "gone.csv"), "--out", str(tmp_path / "r")]) == 1
     assert "gone.csv: cannot read" in capsys.readouterr().err
+
+
+def test_an_unknown_export_timezone_exits_1_naming_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arguments = ["backtest", str(history(tmp_path)), "--out", str(tmp_path / "r"), "--export-timezone", "Mars/Base"]
+    assert main(arguments) == 1
+    assert "--export-timezone: unknown time zone 'Mars/Base'" in capsys.readouterr().err
