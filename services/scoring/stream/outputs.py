@@ -117,10 +117,10 @@ class ProducerSender:
         producer = self.producer()
         started = time.perf_counter()
         sent: Counter[str] = Counter(output.topic for output in outputs)
+        futures: list[asyncio.Future[Any]] = []
         try:
             partitions = {topic: len(await producer.partitions_for(topic)) for topic in sent}
             open_batches: dict[tuple[str, int], BatchBuilder] = {}
-            futures: list[asyncio.Future[Any]] = []
             for output in outputs:
                 place = (output.topic, partition_for(output.key, partitions[output.topic]))
                 batch = open_batches.get(place)
@@ -134,6 +134,8 @@ class ProducerSender:
                 futures.append(await _send(producer, batch, place))
             await asyncio.gather(*futures)
         except Exception as exc:
+            for future in futures:  # batches already on their way: their outcome no longer matters to anyone
+                future.add_done_callback(_outcome_read)
             for topic in sent:
                 self.metrics.add_published_message_exception(MESSAGING_SYSTEM, topic, type(exc).__name__)
             self._count(sent, PublishingStatus.error, started)
@@ -149,12 +151,10 @@ class ProducerSender:
 
 
 def _headers(output: Output) -> list[tuple[str, bytes]]:
-    """In FastStream's order: content-type, its correlation id, then the rest."""
-    return [
-        ("content-type", output.headers["content-type"].encode()),
-        ("correlation_id", output.correlation_id.encode()),
-        *((name, value.encode()) for name, value in output.headers.items() if name != "content-type"),
-    ]
+    """As FastStream writes them for a bytes body: content-type first, then its correlation id, then the message's
+    own (which override either)."""
+    merged = {"content-type": "", **({"correlation_id": output.correlation_id} | output.headers)}
+    return [(name, value.encode()) for name, value in merged.items()]
 
 
 async def _send(producer: AIOKafkaProducer, batch: BatchBuilder, place: tuple[str, int]) -> asyncio.Future[Any]:
@@ -162,3 +162,9 @@ async def _send(producer: AIOKafkaProducer, batch: BatchBuilder, place: tuple[st
     topic, partition = place
     future: asyncio.Future[Any] = await producer.send_batch(batch, topic, partition=partition)
     return future
+
+
+def _outcome_read(future: asyncio.Future[Any]) -> None:
+    """Marks a batch's failure as seen, so asyncio does not log it as never retrieved once the send is given up."""
+    if not future.cancelled():
+        future.exception()
