@@ -16,25 +16,8 @@ def local_time(at: int, timezone: str) -> datetime:
     return datetime.fromtimestamp(at, zone(timezone))
 
 
-def is_quiet(at: int, timezone: str, quiet: QuietHours) -> bool:
-    local = local_time(at, timezone)
-    minute = local.hour * 60 + local.minute
-    if quiet.start <= quiet.end:
-        return quiet.start <= minute < quiet.end
-    return minute >= quiet.start or minute < quiet.end
-
-
-def quiet_ends(at: int, timezone: str, quiet: QuietHours) -> int:
-    """The first instant after `at` when the quiet period that holds `at` is over."""
-    local = local_time(at, timezone)
-    end = local.replace(hour=quiet.end // 60, minute=quiet.end % 60, second=0, microsecond=0)
-    if end.timestamp() <= at:
-        end = datetime.combine(local.date() + timedelta(days=1), end.timetz())
-    return int(end.timestamp())
-
-
 def quiet_release(at: int, timezone: str, quiet: QuietHours) -> int | None:
-    """`quiet_ends(at)` when `at` is quiet, else None: the two questions with one conversion to local time."""
+    """The first instant after `at` when the quiet period that holds `at` is over; None when `at` is not quiet."""
     local = datetime.fromtimestamp(at, zone(timezone))
     minute = local.hour * 60 + local.minute
     if quiet.start <= quiet.end:
