@@ -1,24 +1,37 @@
 """Settings every service shares; each service extends `ServiceSettings` with its own."""
 
+import os
 import sys
+from pathlib import Path
 from typing import Literal, Self
 
 from pydantic import Field, FilePath, SecretStr, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SecretsSettingsSource, SettingsConfigDict
 
 KafkaSecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 KafkaSaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+SECRETS_DIR = "SECRETS_DIR"
 
 
 class ServiceSettings(BaseSettings):
-    """Read from the environment, `.env`, and secret files (`SECRETS_DIR`, one file per setting)."""
+    """Read from the environment, `.env`, and secret files: one file per setting, named as its variable, in the
+    directory `SECRETS_DIR` names (a Kubernetes or Docker secret mount). The environment and `.env` win over them."""
 
-    model_config = SettingsConfigDict(
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        secrets_dir=None,
-    )
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        directory = os.environ.get(SECRETS_DIR)
+        if not directory:
+            return init_settings, env_settings, dotenv_settings
+        return init_settings, env_settings, dotenv_settings, SecretsSettingsSource(settings_cls, secrets_dir=directory)
 
     kafka_bootstrap_servers: str = Field(
         default="localhost:9092", description="Comma-separated host:port list of the Kafka brokers."
@@ -78,6 +91,11 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def load(cls) -> Self:
         """Build the settings, or stop the process with a message naming each bad field."""
+        directory = os.environ.get(SECRETS_DIR)
+        if directory and not Path(directory).is_dir():
+            problem = f"{SECRETS_DIR}: {directory} is not a directory"
+            sys.stderr.write(f"{cls.__name__}: invalid configuration\n  {problem}\n")
+            raise SystemExit(2)
         try:
             return cls()
         except ValidationError as exc:
