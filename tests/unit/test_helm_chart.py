@@ -342,6 +342,17 @@ def test_a_chart_made_install_is_accepted_by_every_service_and_keeps_the_codes_d
             assert getattr(configured, field_name) == fields[variable].default, f"values.yaml changes {variable}"
 
 
+def test_every_topic_a_service_reads_is_named_by_the_chart() -> None:
+    """A renamed topic must reach every pod, or one service writes where the others no longer read."""
+    topics = {name for name in env_names(ServiceSettings) if name.startswith("TOPIC_")}
+    for name, workload in workloads("defaults").items():
+        missing = topics - set(passed_env(workload))
+        assert not missing, f"{name} lacks {sorted(missing)}: the chart cannot rename those topics"
+    renamed = template("--set", "topics.erasures=acme.erasures")
+    assert renamed.returncode == 0, renamed.stderr
+    assert 'value: "acme.erasures"' in renamed.stdout
+
+
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_secrets_reach_the_pods_from_secrets_only(scenario: str) -> None:
     for name, workload in workloads(scenario).items():

@@ -140,6 +140,8 @@ app.kubernetes.io/component: {{ .component }}
   value: {{ .Values.topics.notifications | quote }}
 - name: TOPIC_ALERTS_DLQ
   value: {{ .Values.topics.alertsDlq | quote }}
+- name: TOPIC_ERASURES
+  value: {{ .Values.topics.erasures | quote }}
 - name: LOG_LEVEL
   value: {{ .Values.logLevel | quote }}
 {{- end -}}
