@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -16,6 +17,15 @@ def _require_utc(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("must carry a timezone offset, e.g. 2026-11-02T09:30:00Z")
     return value.astimezone(UTC)
+
+
+def known_timezone(name: str) -> str:
+    """An IANA zone name zoneinfo knows, or a ValueError saying so."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"must be an IANA time zone like 'Europe/Berlin', got {name!r}") from None
+    return name
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_require_utc)]

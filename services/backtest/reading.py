@@ -15,11 +15,11 @@ from typing import Any, TextIO
 from pydantic import ValidationError
 
 from schemas import OutreachEvent
+from schemas.events import event_problem
 from services.backtest.collector import Collector, Export, ExportError, Format, Problem
 from services.backtest.history import Labels
 from services.backtest.hubspot_export import is_hubspot_header, read_hubspot
 from services.ingestion.generic import GenericEvent, outreach_fields
-from services.scoring.processing.processor import event_problem
 
 __all__ = ["Export", "ExportError", "Format", "read_export"]
 

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from schemas import Channel, Direction, Kind, Outcome, OutreachEvent, Source
 from schemas.common import Identifier, UtcDatetime, consent_problem
+from schemas.events import event_problem
 from services.identity.parties import Contact, Sender, contact_id, sender_id
 from services.ingestion.items import Item
 
@@ -64,7 +65,16 @@ def outreach_fields(item: GenericEvent, key: bytes, received_at: datetime) -> di
 
 
 def to_item(index: int, item: GenericEvent, key: bytes, received_at: datetime) -> Item:
-    return Item.touch(index, OutreachEvent.model_validate(outreach_fields(item, key, received_at)))
+    return _scorable(index, OutreachEvent.model_validate(outreach_fields(item, key, received_at)))
+
+
+def _scorable(index: int, event: OutreachEvent) -> Item:
+    """Rejected, naming the field as the integrator wrote it, when the scorer could not take the event: better
+    told now, while the integrator can fix it, than dead-lettered after a `202`."""
+    problem = event_problem(event)
+    if problem is None:
+        return Item.touch(index, event)
+    return Item.reject(index, event.event_id, problem[1].replace("contact_timezone:", "contact.timezone:", 1))
 
 
 def fast_batch(body: bytes, key: bytes, received_at: datetime, max_items: int) -> list[Item] | None:
@@ -80,4 +90,4 @@ def fast_batch(body: bytes, key: bytes, received_at: datetime, max_items: int) -
     if not 0 < len(batch.events) <= max_items:
         return None
     events = _EVENTS.validate_python([outreach_fields(event, key, received_at) for event in batch.events])
-    return [Item.touch(index, event) for index, event in enumerate(events)]
+    return [_scorable(index, event) for index, event in enumerate(events)]

@@ -94,6 +94,32 @@ def test_naive_times_are_rejected_rather_than_guessed() -> None:
     assert "timezone" in response.json()["results"][0]["reason"]
 
 
+@pytest.mark.parametrize("batched", [False, True], ids=["one event", "a batch"])
+def test_what_the_scorer_could_not_take_is_rejected_naming_the_field(batched: bool) -> None:
+    """An unknown time zone or a touch dated after tomorrow would be dead-lettered by the scorer after a `202`."""
+    sink = RecordingSink()
+    tomorrow_and_more = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 2 * 86400))
+    bad = [
+        event(event_id="evt-2", contact={"id": "c-2", "timezone": "Berlin"}),
+        event(event_id="evt-3", occurred_at=tomorrow_and_more),
+        event(event_id="evt-4", occurred_at="1900-01-01T00:00:00Z"),
+    ]
+    results = []
+    for item in bad:
+        response = post(client(sink), {"events": [event(), item]} if batched else item)
+        assert response.status_code == (202 if batched else 422)
+        results.append(response.json()["results"][-1])
+    assert [(result["event_id"], result["status"]) for result in results] == [
+        ("evt-2", "rejected"),
+        ("evt-3", "rejected"),
+        ("evt-4", "rejected"),
+    ]
+    assert results[0]["reason"] == "contact.timezone: must be an IANA time zone like 'Europe/Berlin', got 'Berlin'"
+    assert results[1]["reason"] == "occurred_at: more than a day after the event was received"
+    assert results[2]["reason"] == "occurred_at: outside the years 1952-2088"
+    assert {published.event_id for published in sink.published} == ({"evt-1"} if batched else set())
+
+
 def test_all_invalid_is_422() -> None:
     response = post(client(RecordingSink()), {"events": [{"event_id": "x"}]})
     assert response.status_code == 422

@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from schemas import Channel, Level, contact_key
-from schemas.common import Identifier, UtcDatetime
+from schemas.common import Identifier, UtcDatetime, known_timezone
 from schemas.judgement import Judgement
 from services.identity.parties import Contact, Sender, contact_id, sender_id
 from services.runtime.api_keys import ApiKey, Scope
@@ -28,7 +28,6 @@ from services.scoring.http.fast_path import FastPath
 from services.scoring.http.shared_loads import SharedLoads
 from services.scoring.metrics import CHECKS
 from services.scoring.policy.file import PolicySet
-from services.scoring.policy.model import known_timezone
 from services.scoring.processing.erasure import ContactEraser, Erased, ErasureNotRecorded
 from services.scoring.state.history import ContactState
 from services.scoring.state.store import StateStore

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
 from pydantic_core import PydanticCustomError
 
 from schemas import Channel, Level, Tier
+from schemas.common import known_timezone
 
 _DURATION = re.compile(r"^\s*(?:(\d+)\s*w)?\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*(?:(\d+)\s*s)?\s*$")
 _UNIT_SECONDS = (7 * 86400, 86400, 3600, 60, 1)
@@ -50,15 +50,6 @@ def parse_clock(value: Any) -> int:
     if match is None:
         raise PydanticCustomError("clock", "must be a time of day like '08:30', got {got}", {"got": repr(value)})
     return int(match.group(1)) * 60 + int(match.group(2))
-
-
-def known_timezone(name: str) -> str:
-    """An IANA zone name zoneinfo knows, or a ValueError saying so."""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"must be an IANA time zone like 'Europe/Berlin', got {name!r}") from None
-    return name
 
 
 def format_clock(minutes: int) -> str:

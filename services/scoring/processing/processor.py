@@ -8,7 +8,7 @@ placed in the past cannot raise a stale alarm, and the announced level ends up t
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from schemas import Alert, AlertLevel, Level, OutreachEvent, PairScore, Scope, contact_key
 from services.runtime.erasures import ErasedContacts
@@ -24,16 +24,12 @@ from services.scoring.engine.judge import (
 )
 from services.scoring.engine.touches import mark_from_event, seconds, touch_from_event
 from services.scoring.policy.file import PolicySet
-from services.scoring.policy.model import known_timezone
 from services.scoring.processing.alerts import Fall, announcement, build_alert, fall_reason
 from services.scoring.processing.damping import quiet_re_rise, quiet_team_re_rise
-from services.scoring.state.codec import EARLIEST, LATEST
 from services.scoring.state.history import ContactState, note_consent, place
 from services.scoring.state.store import StateStore
 
 log = logging.getLogger("rapport_guard.scoring")
-
-FUTURE_TOLERANCE = timedelta(days=1)
 
 
 @dataclass
@@ -51,21 +47,6 @@ class Outputs:
     @property
     def scores(self) -> list[PairScore]:
         return [score for _, score in self.scored]
-
-
-def event_problem(event: OutreachEvent) -> tuple[str, str] | None:
-    """Why the scorer cannot take an event that parsed, or None."""
-    if event.contact_timezone is not None:
-        try:
-            known_timezone(event.contact_timezone)
-        except ValueError as exc:
-            return "unknown_timezone", f"contact_timezone: {exc}"
-    at = seconds(event.occurred_at)
-    if not EARLIEST <= at <= LATEST:
-        return "occurred_at_out_of_range", "occurred_at: outside the years 1952-2088"
-    if event.occurred_at > event.received_at + FUTURE_TOLERANCE:
-        return "occurred_in_future", "occurred_at: more than a day after the event was received"
-    return None
 
 
 def score_of(event: OutreachEvent, judgement: Judgement) -> PairScore:

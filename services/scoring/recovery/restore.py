@@ -17,8 +17,9 @@ from aiokafka import TopicPartition
 from pydantic import ValidationError
 
 from schemas import OutreachEvent
+from schemas.events import event_problem
 from services.scoring import metrics
-from services.scoring.processing.processor import Processor, event_problem
+from services.scoring.processing.processor import Processor
 from services.scoring.recovery.kafka_log import KafkaLog
 
 

@@ -20,15 +20,14 @@ import struct
 from functools import cache
 
 from schemas import Channel, Direction, Kind, Level, Outcome
+from schemas.events import SECONDS_EPOCH
 from services.scoring.engine.consent import ConsentMark
 from services.scoring.engine.touches import Described, Touch, describe
 from services.scoring.state.history import ContactState, PairHistory
 
 VERSION = 2
 READABLE = (1, 2)
-EPOCH = 1_577_836_800  # 2020-01-01T00:00:00Z
-EARLIEST = EPOCH - 2**31 + 1
-LATEST = EPOCH + 2**31 - 1
+EPOCH = SECONDS_EPOCH
 
 _TOUCH = struct.Struct("<iQH")
 _MARK = struct.Struct("<iQB")

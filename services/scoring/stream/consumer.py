@@ -22,10 +22,11 @@ from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
 from schemas import Alert, OutreachEvent, PairScore
+from schemas.events import event_problem
 from services.runtime.store_unavailable import StoreUnavailable
 from services.scoring import metrics
 from services.scoring.processing.output_ids import score_id
-from services.scoring.processing.processor import Outputs, Processor, event_problem
+from services.scoring.processing.processor import Outputs, Processor
 from services.scoring.recovery.state_machine import Batch, Recovery
 from services.scoring.settings import ScoringSettings
 from services.scoring.stream.outputs import Sender, alert_output, score_output

@@ -5,12 +5,13 @@ from datetime import timedelta
 import pytest
 
 from schemas import AlertLevel, Channel, Direction, Kind, Level, OutreachEvent, Scope
+from schemas.events import event_problem
 from services.scoring.engine.judge import ContactView, Judgement, judge_pair
 from services.scoring.engine.touches import seconds
 from services.scoring.policy.file import PolicySet
 from services.scoring.policy.model import History, Policy
 from services.scoring.processing import processor as processor_module
-from services.scoring.processing.processor import Outputs, Processor, event_problem
+from services.scoring.processing.processor import Outputs, Processor
 from services.scoring.state.memory_store import MemoryStore
 from tests.harness.events import event
 from tests.unit.scoring.builders import DAY, T0, emails, reply
