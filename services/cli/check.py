@@ -21,6 +21,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "check",
         help="would one more touch be welcome? asks a running scoring service (exit 0 allow, 1 warn, 2 block, 3 error)",
+        usage_status=EXIT_ERROR,
     )
     parser.add_argument("--url", default="http://127.0.0.1:8081", help="the scoring service (default %(default)s)")
     parser.add_argument("--api-key", help="sent as Authorization: Bearer (default: RAPPORT_API_KEY)")

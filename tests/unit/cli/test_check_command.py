@@ -86,3 +86,14 @@ def test_a_refusal_or_an_unreachable_service_exits_3(scoring: str, capsys: pytes
     assert "answered 401" in capsys.readouterr().err
     assert main(["check", "--url", "http://127.0.0.1:9", *argv]) == 3
     assert "cannot reach" in capsys.readouterr().err
+
+
+def test_a_mistyped_command_line_exits_3_not_block(capsys: pytest.CaptureFixture[str]) -> None:
+    """argparse's usage error is 2, which a script would read as "block"."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["check", "--sender", "rep-1", "--contact", "c-1", "--channel", "fax"])
+    assert stopped.value.code == 3
+    assert "invalid choice: 'fax'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stopped:
+        main(["check", "--contact", "c-1", "--channel", "email"])
+    assert stopped.value.code == 3
