@@ -143,11 +143,16 @@ def _reason_list(reasons: Sequence[Mapping[str, Any]]) -> str:
     return f'<ul class="reasons">{items}</ul>'
 
 
+def counted(number: int, noun: str, nouns: str | None = None) -> str:
+    """A count with its noun, singular for one: the report and the command line say it the same way."""
+    return f"{number} {noun}" if number == 1 else f"{number} {nouns or noun + 's'}"
+
+
 def _compare(compare: Mapping[str, Any]) -> str:
     parts = [
         f"<h2>Compared with {escape(compare['policy'])}</h2>",
-        f"<p>{compare['added_count']} alerts added, {compare['removed_count']} removed, "
-        f"{len(compare['pairs'])} pairs or teams changed.</p>",
+        f"<p>{counted(compare['added_count'], 'alert')} added, {compare['removed_count']} removed, "
+        f"{counted(len(compare['pairs']), 'pair or team', 'pairs or teams')} changed.</p>",
     ]
     for change in compare["pairs"]:
         who = change["sender_id"] or "every sender"

@@ -12,7 +12,7 @@ from services.backtest.compare import differences
 from services.backtest.history import Labels
 from services.backtest.reading import Export, ExportError, Format, read_export
 from services.backtest.replay import DEFAULT_BATCH, Replay, replay, tune_garbage_collection
-from services.backtest.report import render
+from services.backtest.report import counted, render
 from services.backtest.summary import summarize
 from services.cli.progress import progress_bar
 from services.cli.settings import CliSettings
@@ -75,6 +75,9 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"{exc}\n")
         return 1
     _print_problems(export)
+    if not export.rows:
+        sys.stderr.write(f"{args.export}: none of its {export.records} record(s) could be replayed\n")
+        return 1
     tune_garbage_collection()
     result = _replay(export, policies)
     summary = summarize(export, result, labels, source=args.export.name, policy=_policy_name(policy_path), top=args.top)
@@ -142,13 +145,14 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
     counts = summary["counts"]
     levels = ", ".join(f"{level} {number}" for level, number in counts["alerts_by_level"].items())
     lines = [
-        f"{counts['events']} events, {counts['pairs']} pairs, {counts['pairs_flagged']} pairs flagged; "
-        f"{counts['alerts']} alerts ({levels})",
+        f"{counted(counts['events'], 'event')}, {counted(counts['pairs'], 'pair')}, "
+        f"{counted(counts['pairs_flagged'], 'pair')} flagged; {counted(counts['alerts'], 'alert')} ({levels})",
     ]
     if "compare" in summary:
         compare = summary["compare"]
         lines.append(
-            f"under {compare['policy']}: {compare['added_count']} alerts added, {compare['removed_count']} removed"
+            f"under {compare['policy']}: {counted(compare['added_count'], 'alert')} added, "
+            f"{compare['removed_count']} removed"
         )
     lines.append(f"report: {out / 'report.html'}; summary: {out / 'summary.json'}")
     sys.stdout.write("\n".join(lines) + "\n")

@@ -37,6 +37,22 @@ def test_backtest_of_an_empty_file_exits_1_saying_so(tmp_path: Path, capsys: pyt
     assert "no events in the file" in capsys.readouterr().err
 
 
+def test_backtest_of_a_file_with_no_usable_record_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every line skipped is not a clean report of nothing: the user would read "0 alerts" as "all is well"."""
+    broken = write_jsonl(tmp_path / "broken.jsonl", ["{broken", "[1]"])
+    assert main(["backtest", str(broken), "--out", str(tmp_path / "r"), "--identity-key", "k" * 20]) == 1
+    err = capsys.readouterr().err
+    assert "skipped line 1" in err
+    assert "none of its 2 record(s) could be replayed" in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_counts_of_one_are_singular(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "report"
+    assert main(["backtest", str(history(tmp_path)), "--out", str(out), "--identity-key", "k" * 20]) == 0
+    assert "3 events, 1 pair, 1 pair flagged; 1 alert (" in capsys.readouterr().out
+
+
 def test_without_a_key_a_random_one_is_used_with_a_note(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
