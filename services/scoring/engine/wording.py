@@ -32,6 +32,11 @@ def spoken_duration(seconds: float) -> str:
     return " ".join(words) or "less than a minute"
 
 
+def _only(duration: str) -> str:
+    """Says "only 3 hours", but "less than a minute" without the "only"."""
+    return duration if duration.startswith("less") else f"only {duration}"
+
+
 def _channels(detail: str) -> str:
     return ", ".join(_CHANNELS[Channel(name)] for name in detail.split(",") if name)
 
@@ -60,7 +65,7 @@ _SENTENCES: dict[str, Callable[[str, str, str, str, str], str]] = {
         f"{who} should pause after {spoken_duration(float(most) * 86400)}"
     ),
     "min_gap": lambda seen, least, _, who, __: (
-        f"only {spoken_duration(float(seen) * 86400)} since the previous touch; "
+        f"{_only(spoken_duration(float(seen) * 86400))} since the previous touch; "
         f"{who} should get at least {spoken_duration(float(least) * 86400)} between touches"
     ),
     "quiet_hours": lambda _, __, ___, who, detail: _quiet(detail, who),

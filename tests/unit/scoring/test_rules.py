@@ -1,10 +1,12 @@
 """Each rule of the policy, observed through the engine's judgements and pre-send checks."""
 
+import functools
 from datetime import datetime, timedelta
 
 from schemas import Channel, Direction, Kind, Level, Outcome, OutreachEvent, Tier
 from services.scoring.engine.judge import ContactView, Decision, check, judge_pair, judge_team
 from services.scoring.engine.touches import seconds
+from services.scoring.engine.wording import breach_sentence
 from services.scoring.policy.file import parse_policy
 from services.scoring.policy.model import TIER_ORDER, Policy
 from tests.harness.events import event
@@ -179,3 +181,9 @@ def test_inbound_direction_is_never_judged_as_pressure() -> None:
     assert judgement.level is Level.OK
     assert judgement.tier is Tier.TRUSTED
     assert Direction.INBOUND in {item.direction for item in chatty_contact}
+
+
+def test_the_minimum_gap_is_said_in_plain_words_however_short() -> None:
+    say = functools.partial(breach_sentence, "min_gap", window=None, tier=Tier.STRANGER, detail="")
+    assert say(0.5, 2.0).startswith("only 12 hours since the previous touch; a stranger should get at least 2 days")
+    assert say(10 / 86400, 2.0).startswith("less than a minute since the previous touch;")
