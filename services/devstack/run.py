@@ -49,6 +49,14 @@ def demo_environment() -> dict[str, str]:
     return env
 
 
+def webhook_secret_line(secret: str, *, made_up: bool) -> str:
+    """A secret made up for the run is shown once, like the demo's API key, or no one could sign a webhook of
+    their own; one the user set is never printed."""
+    if made_up:
+        return f"  signed with the secret made up for this run: {secret} (set GENERIC_WEBHOOK_SECRET to choose it)"
+    return "  signed with your GENERIC_WEBHOOK_SECRET"
+
+
 async def post_demo(ingest_url: str, secret: str) -> None:
     key = decode_secret(secret.split(maxsplit=1)[0])
     run_id = secrets.token_hex(3)
@@ -110,6 +118,7 @@ async def serve(bootstrap: str, kind: str, env: dict[str, str], demo_key: DemoKe
             for line in tail_instructions(kind, bootstrap, settings.topic_alerts):
                 say(line)
             say("Serving. Webhooks: POST " + processes[0].url + "/v1/webhooks/generic. Ctrl-C stops everything.")
+            say(webhook_secret_line(secret, made_up="GENERIC_WEBHOOK_SECRET" in env))
             for line in banner(demo_key, next(p.url for p in processes if p.name == "scoring")):
                 say(line)
             await stop.wait()

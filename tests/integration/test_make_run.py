@@ -1,5 +1,6 @@
 """`make run`'s program: it names its broker, the demo prints an alert, and Ctrl-C leaves no process behind."""
 
+import json
 import os
 import re
 import secrets
@@ -13,6 +14,7 @@ import httpx
 import pytest
 
 from services.devstack.ports import free_port
+from services.runtime.standard_webhooks import decode_secret, signed_headers
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,6 +30,25 @@ def descendants(pid: int) -> set[int]:
             child = int(status.parent.name)
             children |= {child} | descendants(child)
     return children
+
+
+def own_webhook(port: str, secret: str) -> str:
+    """A user's own signed webhook, as the README shows it: the status of its one item."""
+    item = {
+        "event_id": "own-1",
+        "tenant": "demo",
+        "occurred_at": "2026-11-02T09:30:00Z",
+        "sender": {"id": "rep-17"},
+        "contact": {"id": "contact-own"},
+        "channel": "email",
+        "direction": "outbound",
+        "kind": "message",
+    }
+    body = json.dumps({"events": [item]}).encode()
+    headers = signed_headers(decode_secret(secret), "msg-own-1", body, int(time.time()))
+    response = httpx.post(f"http://127.0.0.1:{port}/v1/webhooks/generic", content=body, headers=headers, timeout=10)
+    assert response.status_code == 202, response.text
+    return str(response.json()["results"][0]["status"])
 
 
 @pytest.mark.slow
@@ -53,6 +74,9 @@ def test_demo_prints_an_alert_and_ctrl_c_stops_everything(tmp_path: Path) -> Non
         assert httpx.post(scoring, json=check, timeout=10).status_code == 401
         answer = httpx.post(scoring, json=check, headers={"Authorization": f"Bearer {demo_key}"}, timeout=10)
         assert answer.json()["decision"] == "block", "the printed key is the one the scorer accepts"
+        printed = re.search(r"signed with the secret made up for this run: (whsec_\S+) ", output.read_text())
+        assert printed, "the made-up webhook secret is shown, so a user can sign webhooks of their own"
+        assert own_webhook(env["INGEST_PORT"], printed[1]) == "accepted"
         children = descendants(runner.pid)
         assert len(children) >= 4, "broker and three services run as separate processes"
         assert (tmp_path / ".run" / "broker").exists(), "make run records its broker's address"
