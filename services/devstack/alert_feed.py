@@ -23,7 +23,10 @@ class AlertSource(Protocol):
 
 
 def alert_line(alert: Alert) -> str:
-    return f"ALERT [{alert.level.upper()}] {summary(alert)}"
+    """`[STALKING, historical]` for an alert whose pressure had already ended when it was scored: on record, but
+    no one is paged for it, so the reader should not read it as news either."""
+    marker = ", historical" if alert.historical else ""
+    return f"ALERT [{alert.level.upper()}{marker}] {summary(alert)}"
 
 
 async def print_alerts(

@@ -66,6 +66,11 @@ def test_the_line_names_the_level_the_pair_and_the_pause() -> None:
     assert line.startswith("ALERT [STALKING] Sender rep-7 → contact c-9 (acme)")
 
 
+def test_an_alert_about_pressure_already_past_says_it_is_historical() -> None:
+    alert = make_alert(AlertLevel.STALKING, contact="c-9", sender="rep-7").model_copy(update={"historical": True})
+    assert alert_line(alert).startswith("ALERT [STALKING, historical] Sender rep-7 → contact c-9 (acme)")
+
+
 def test_a_record_that_is_not_an_alert_is_skipped_with_a_note_not_a_crash() -> None:
     watch = make_alert(AlertLevel.WATCH)
     topic = MemoryTopic([b"not json", watch.model_dump_json().encode()])
