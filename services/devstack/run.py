@@ -58,17 +58,19 @@ def webhook_secret_line(secret: str, *, made_up: bool) -> str:
 
 
 async def post_demo(ingest_url: str, secret: str) -> None:
+    """Each story in one signed request, as a CRM sends a backfill: the scorer then judges the weeks of history
+    together and announces as news the pressure that is still going on (posted one event per request, each alert
+    would be judged on the history so far and go out historical; see docs/scoring.md)."""
     key = decode_secret(secret.split(maxsplit=1)[0])
     run_id = secrets.token_hex(3)
     now = datetime.now(UTC)
     async with httpx.AsyncClient(base_url=ingest_url, timeout=10) as client:
         for chapter, events in (("mentorship", mentorship(run_id, now)), ("pursuit", pursuit(run_id, now))):
-            for event in events:
-                body = json.dumps(event).encode()
-                headers = signed_headers(key, f"msg-{event['event_id']}", body, int(time.time()))
-                response = await client.post("/v1/webhooks/generic", content=body, headers=headers)
-                if response.status_code != 202:
-                    say(f"  webhook answered {response.status_code}: {response.text}")
+            body = json.dumps({"events": events}).encode()
+            headers = signed_headers(key, f"msg-demo-{run_id}-{chapter}", body, int(time.time()))
+            response = await client.post("/v1/webhooks/generic", content=body, headers=headers)
+            if response.status_code != 202:
+                say(f"  webhook answered {response.status_code}: {response.text}")
             say(f"demo: posted the {chapter} story ({len(events)} events)")
 
 

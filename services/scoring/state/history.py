@@ -30,11 +30,6 @@ class PairHistory:
     told: Level | None = None
     """The level readers of `outreach.alerts` were last told, when a damped re-rise left it below `alerted`
     (which stays the pair's level as last judged); None: they were told `alerted`."""
-    historical: bool = False
-    """The last level above ok announced for this pair went out `historical` (it had already fallen by wall
-    clock), and none was announced as current since (a `resolved` changes nothing): readers have not heard of
-    the pressure as news. When a later event shows the announced level holds as of now, it is announced again, as
-    current; and a rise is not damped (`damping.py`), since the wave it would repeat was never news."""
 
     @property
     def announced(self) -> Level:
@@ -64,8 +59,6 @@ class ContactState:
     team_told: Level | None = None
     """The team's level readers were last told, when a damped re-rise left it below `team_alerted` (which stays
     the team's level as last judged); None: they were told `team_alerted`."""
-    team_historical: bool = False
-    """The same as `PairHistory.historical`, for the team."""
 
     @property
     def team_announced(self) -> Level:
@@ -89,13 +82,7 @@ class ContactState:
         """A copy that placing and judging can change without touching this one (touches are shared: immutable)."""
         pairs = {
             sender_id: PairHistory(
-                list(pair.touches),
-                pair.alerted,
-                pair.floor,
-                pair.first_engaged_at,
-                pair.due_at,
-                pair.told,
-                pair.historical,
+                list(pair.touches), pair.alerted, pair.floor, pair.first_engaged_at, pair.due_at, pair.told
             )
             for sender_id, pair in self.pairs.items()
         }
@@ -108,7 +95,6 @@ class ContactState:
             list(self.consent),
             self.team_due_at,
             self.team_told,
-            self.team_historical,
         )
 
     def revert_to(self, earlier: "ContactState") -> None:
@@ -116,7 +102,6 @@ class ContactState:
         self.pairs, self.team_alerted = earlier.pairs, earlier.team_alerted
         self.timezone, self.timezone_at, self.policy_mark = earlier.timezone, earlier.timezone_at, earlier.policy_mark
         self.consent, self.team_due_at, self.team_told = earlier.consent, earlier.team_due_at, earlier.team_told
-        self.team_historical = earlier.team_historical
 
     @property
     def latest_at(self) -> int | None:
@@ -162,7 +147,7 @@ def forget_until(state: ContactState, cutoff: int) -> None:
     if state.timezone_at <= cutoff:
         state.timezone, state.timezone_at = None, 0
     if not state.pairs:
-        state.team_alerted, state.team_due_at, state.team_told, state.team_historical = Level.OK, None, None, False
+        state.team_alerted, state.team_due_at, state.team_told = Level.OK, None, None
 
 
 MAX_CONSENT_MARKS = 32
