@@ -8,9 +8,11 @@ direction, kind, outcome and exemption. Layout, little-endian:
     then (version 2 on): consent marks u8 · each mark: time i32 · event key u64 · code u8 (channel, or 7 for every
     channel; +8 for an opt-out) · team due i32 (0: none); a pair's flags say whether its due time i32 follows
     its first engagement, and bits 3-5 hold the level readers were told plus one when a damped re-rise left it
-    below the pair's level (0: the same; older readers ignore those bits) · [team told u8]: the level readers
-    were told of the team when a damped re-rise left it below the team's level, only then (older readers stop
-    before it; the team level byte has no bits to spare that they would ignore)
+    below the pair's level (0: the same; older readers ignore those bits), and bit 6 that its last alert went out
+    historical (older readers ignore it too) · [team told u8]: the level readers were told of the team when a
+    damped re-rise left it below the team's level, or the team's level itself when only the next byte is needed
+    (older readers stop before it; the team level byte has no bits to spare that they would ignore) · [team
+    flags u8]: bit 0, the team's last alert went out historical, only when set (older readers stop before it)
 
 Version 1 states (before consent) are still read, as states without marks; every state is written as version 2.
 """
@@ -46,6 +48,8 @@ _HAS_FLOOR = 1
 _HAS_FIRST = 2
 _HAS_DUE = 4
 _TOLD_SHIFT = 3
+_HISTORICAL = 64
+_TEAM_HISTORICAL = 1
 
 log = logging.getLogger("rapport_guard.scoring")
 
@@ -95,6 +99,7 @@ def encode(state: ContactState) -> bytes:
             | (_HAS_FIRST if pair.first_engaged_at is not None else 0)
             | (_HAS_DUE if pair.due_at is not None else 0)
             | (0 if pair.told is None else _LEVELS.index(pair.told) + 1) << _TOLD_SHIFT
+            | (_HISTORICAL if pair.historical else 0)
         )
         parts += (_text(sender_id), bytes((_LEVELS.index(pair.alerted), flags)))
         if pair.floor is not None:
@@ -108,8 +113,11 @@ def encode(state: ContactState) -> bytes:
     parts.append(bytes((len(state.consent),)))
     parts += (_MARK.pack(mark.at - EPOCH, mark.key, _mark_code(mark)) for mark in state.consent)
     parts.append(_I32.pack(0 if state.team_due_at is None else state.team_due_at - EPOCH))
-    if state.team_told is not None:
-        parts.append(bytes((_LEVELS.index(state.team_told),)))
+    if state.team_told is not None or state.team_historical:
+        told = state.team_alerted if state.team_told is None else state.team_told
+        parts.append(bytes((_LEVELS.index(told),)))
+    if state.team_historical:
+        parts.append(bytes((_TEAM_HISTORICAL,)))
     return b"".join(parts)
 
 
@@ -162,6 +170,7 @@ def _decode(view: memoryview) -> ContactState:
         flags = view[offset + 1]
         told = flags >> _TOLD_SHIFT & 7
         pair.told = None if told == 0 else _LEVELS[told - 1]
+        pair.historical = bool(flags & _HISTORICAL)
         offset += 2
         if flags & _HAS_FLOOR:
             floor_at, floor_key = _FLOOR.unpack_from(view, offset)
@@ -188,6 +197,10 @@ def _decode(view: memoryview) -> ContactState:
         state.consent = [_mark(*fields) for fields in _MARK.iter_unpack(view[offset:end])]
         (team_due,) = _I32.unpack_from(view, end)
         state.team_due_at = None if team_due == 0 else team_due + EPOCH
-        if len(view) > end + _I32.size:
-            state.team_told = _LEVELS[view[end + _I32.size]]
+        rest = end + _I32.size
+        if len(view) > rest:
+            told = _LEVELS[view[rest]]
+            state.team_told = None if told is state.team_alerted else told
+        if len(view) > rest + 1:
+            state.team_historical = bool(view[rest + 1] & _TEAM_HISTORICAL)
     return state

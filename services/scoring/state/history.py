@@ -30,6 +30,9 @@ class PairHistory:
     told: Level | None = None
     """The level readers of `outreach.alerts` were last told, when a damped re-rise left it below `alerted`
     (which stays the pair's level as last judged); None: they were told `alerted`."""
+    historical: bool = False
+    """The last alert about this pair went out `historical` (its level had already fallen by wall clock): when a
+    later event shows that level holds as of now, it is announced again, as current."""
 
     @property
     def announced(self) -> Level:
@@ -59,6 +62,8 @@ class ContactState:
     team_told: Level | None = None
     """The team's level readers were last told, when a damped re-rise left it below `team_alerted` (which stays
     the team's level as last judged); None: they were told `team_alerted`."""
+    team_historical: bool = False
+    """The last alert about the team went out `historical`: announced again, as current, when it turns out to hold."""
 
     @property
     def team_announced(self) -> Level:
@@ -82,7 +87,13 @@ class ContactState:
         """A copy that placing and judging can change without touching this one (touches are shared: immutable)."""
         pairs = {
             sender_id: PairHistory(
-                list(pair.touches), pair.alerted, pair.floor, pair.first_engaged_at, pair.due_at, pair.told
+                list(pair.touches),
+                pair.alerted,
+                pair.floor,
+                pair.first_engaged_at,
+                pair.due_at,
+                pair.told,
+                pair.historical,
             )
             for sender_id, pair in self.pairs.items()
         }
@@ -95,6 +106,7 @@ class ContactState:
             list(self.consent),
             self.team_due_at,
             self.team_told,
+            self.team_historical,
         )
 
     def revert_to(self, earlier: "ContactState") -> None:
@@ -102,6 +114,7 @@ class ContactState:
         self.pairs, self.team_alerted = earlier.pairs, earlier.team_alerted
         self.timezone, self.timezone_at, self.policy_mark = earlier.timezone, earlier.timezone_at, earlier.policy_mark
         self.consent, self.team_due_at, self.team_told = earlier.consent, earlier.team_due_at, earlier.team_told
+        self.team_historical = earlier.team_historical
 
     @property
     def latest_at(self) -> int | None:
@@ -147,7 +160,7 @@ def forget_until(state: ContactState, cutoff: int) -> None:
     if state.timezone_at <= cutoff:
         state.timezone, state.timezone_at = None, 0
     if not state.pairs:
-        state.team_alerted, state.team_due_at, state.team_told = Level.OK, None, None
+        state.team_alerted, state.team_due_at, state.team_told, state.team_historical = Level.OK, None, None, False
 
 
 MAX_CONSENT_MARKS = 32

@@ -54,3 +54,21 @@ def test_what_readers_were_told_of_the_team_survives_the_round_trip() -> None:
     assert decode(blob) == state
     assert decode(blob).team_announced is Level.OK
     assert blob[:-1] == WRITTEN_BEFORE_TEAM_TOLD, "one byte after the old layout, which older readers stop before"
+
+
+def test_that_the_last_alerts_went_out_historical_survives_the_round_trip_and_costs_two_bytes_at_most() -> None:
+    state = decode(WRITTEN_BEFORE_TEAM_TOLD)
+    assert not state.team_historical
+    assert not any(pair.historical for pair in state.pairs.values())
+    state.pairs["rep-b"].historical = True
+    pair_only = encode(state)
+    assert decode(pair_only) == state
+    assert len(pair_only) == len(WRITTEN_BEFORE_TEAM_TOLD), "a spare bit of the pair's flags byte"
+    state.team_historical = True
+    both = encode(state)
+    assert decode(both) == state
+    assert both[:-2] == pair_only, "two bytes after the old layout, which older readers stop before"
+    assert both[-2] == 1, "where older readers look for the team's told level: the team's own level (watch)"
+    state.team_told = Level.OK
+    assert decode(encode(state)) == state
+    assert encode(state)[-2:] == bytes((0, 1))
