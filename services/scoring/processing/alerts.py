@@ -8,7 +8,7 @@ from schemas import Alert, AlertLevel, Level, OutreachEvent, Reason, Scope
 from services.scoring.engine.judge import Judgement
 from services.scoring.engine.wording import spoken_duration
 from services.scoring.policy.model import format_duration
-from services.scoring.processing.output_ids import alert_id
+from services.scoring.processing.output_ids import alert_id, renewed_alert_id
 
 
 class Fall(StrEnum):
@@ -41,6 +41,17 @@ def fall_reason(fall: Fall, previous: Level, cool_down: int) -> Reason:
     return Reason(rule=fall.value, message=message, observed=days, limit=days, window=format_duration(cool_down))
 
 
+CONTINUES = "continues"
+"""The rule name of the first reason of a renewal: a level first announced as history that still holds now."""
+
+
+def continues_reason(level: Level) -> Reason:
+    message = (
+        f"the {level.value} reported earlier as already past is still going on: the latest touches keep it current"
+    )
+    return Reason(rule=CONTINUES, message=message, observed=1, limit=0)
+
+
 def build_alert(
     event: OutreachEvent,
     scope: Scope,
@@ -51,13 +62,17 @@ def build_alert(
     emitted_at: datetime,
     sender_id: str | None = None,
     fall: Reason | None = None,
+    renewal: bool = False,
 ) -> Alert:
     """`sender_id` names the pair when it is not the event's own sender (a consent event re-judges every pair);
-    `fall` says why the level fell, and leads the reasons of a fall."""
+    `fall` says why the level fell, and leads the reasons of a fall. A `renewal` announces `previous` again, as
+    current (its first announcement went out historical), led by the reason `continues`, under an id of its own."""
     sender_id = (sender_id or event.sender_id) if scope is Scope.PAIR else None
-    reasons = judgement.reasons if fall is None else [fall, *judgement.reasons]
+    lead = continues_reason(previous) if renewal else fall
+    reasons = judgement.reasons if lead is None else [lead, *judgement.reasons]
+    named = renewed_alert_id if renewal else alert_id
     return Alert(
-        alert_id=alert_id(event, scope, sender_id, level),
+        alert_id=named(event, scope, sender_id, level),
         tenant=event.tenant,
         contact_id=event.contact_id,
         sender_id=sender_id,

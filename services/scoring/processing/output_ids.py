@@ -10,6 +10,14 @@ def alert_id(event: OutreachEvent, scope: Scope, sender_id: str | None, level: A
     return _named(f"{event.tenant}:{event.contact_id}:{sender_id}:{scope}:{event.source}:{event.event_id}:{level}")
 
 
+def renewed_alert_id(event: OutreachEvent, scope: Scope, sender_id: str | None, level: AlertLevel) -> str:
+    """A level first announced as history, announced again as current because `event` showed that it still holds:
+    an id of its own, apart from any alert `event` itself raised, and the same when the event is scored again."""
+    return _named(
+        f"{event.tenant}:{event.contact_id}:{sender_id}:{scope}:{event.source}:{event.event_id}:{level}:renewed"
+    )
+
+
 def swept_alert_id(
     tenant: str, contact_id: str, sender_id: str | None, scope: Scope, *, due_at: int, level: AlertLevel
 ) -> str:

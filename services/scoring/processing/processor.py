@@ -91,13 +91,22 @@ class Processor:
         return outputs, changed
 
     def _mark_historical(self, outputs: Outputs, states: Mapping[str, ContactState], now: datetime) -> None:
-        """Judged on each contact's state after the whole batch, so a backfill's later events count too."""
+        """Judged on each contact's state after the whole batch, so a backfill's later events count too. Each pair
+        and the team remember whether the last level above ok they announced went out historical, to announce it
+        again once a later event shows it still holds (`_renewals`), and not to damp a rise after it."""
         views: dict[str, ContactView] = {}
         for index, alert in enumerate(outputs.alerts):
             key = contact_key(alert.tenant, alert.contact_id)
+            state = states[key]
             if key not in views:
-                views[key] = ContactView(states[key], self.policies.for_tenant(alert.tenant))
-            outputs.alerts[index] = _as_of(alert, views[key], now)
+                views[key] = ContactView(state, self.policies.for_tenant(alert.tenant))
+            marked = outputs.alerts[index] = _as_of(alert, views[key], now)
+            if marked.level is AlertLevel.RESOLVED:
+                continue  # tells of no pressure: whether the last one was heard as news stands
+            if alert.scope is Scope.TEAM:
+                state.team_historical = marked.historical
+            elif alert.sender_id is not None and alert.sender_id in state.pairs:
+                state.pairs[alert.sender_id].historical = marked.historical
 
     def _not_erased(self, events: Sequence[OutreachEvent], outputs: Outputs) -> list[tuple[int, OutreachEvent]]:
         """The events (with their position in the batch) whose contact was not erased after them."""
@@ -161,7 +170,7 @@ class Processor:
         fall = Fall.ENGAGED if touch.engagement is not None else Fall.COOL_DOWN_PASSED
         cool_down = policy.scoring.cool_down
         told = pair.announced
-        if quiet_re_rise(view, event.sender_id, told, current, latest):
+        if not pair.historical and quiet_re_rise(view, event.sender_id, told, current, latest):
             alerts: list[Alert | None] = []
         else:
             alerts = [self._announce(event, Scope.PAIR, told, current, now, fall=fall, cool_down=cool_down)]
@@ -170,7 +179,7 @@ class Processor:
         pair.told = None if told is current.level else told
         if team is not None:
             team_told = state.team_announced
-            if not quiet_team_re_rise(view, team_told, team, state.latest_at or touch.at):
+            if state.team_historical or not quiet_team_re_rise(view, team_told, team, state.latest_at or touch.at):
                 alerts.append(self._announce(event, Scope.TEAM, team_told, team, now, fall=fall, cool_down=cool_down))
                 team_told = team.level
             state.team_alerted, state.team_due_at = team.level, team.falls_at
@@ -178,8 +187,10 @@ class Processor:
         for sender_id, (level, due_at) in others.items():
             state.pairs[sender_id].alerted, state.pairs[sender_id].due_at = level, due_at
         state.policy_mark = policy.fingerprint
+        said = [alert for alert in alerts if alert is not None]
+        said += self._renewals(state, view, event, now, [*outputs.alerts, *said])
         outputs.scored.append((event, score))
-        outputs.alerts += [alert for alert in alerts if alert is not None]
+        outputs.alerts += said
         return True
 
     def note(self, state: ContactState, event: OutreachEvent, now: datetime, outputs: Outputs) -> bool:
@@ -221,9 +232,46 @@ class Processor:
             )
             state.team_alerted, state.team_due_at, state.team_told = team.level, team.falls_at, None
         state.policy_mark = policy.fingerprint
+        said = [alert for alert in alerts if alert is not None]
+        said += self._renewals(state, view, event, now, [*outputs.alerts, *said])
         outputs.consent += 1
-        outputs.alerts += [alert for alert in alerts if alert is not None]
+        outputs.alerts += said
         return True
+
+    @staticmethod
+    def _renewals(
+        state: ContactState, view: ContactView, event: OutreachEvent, now: datetime, said: Sequence[Alert]
+    ) -> list[Alert]:
+        """Levels whose last alert went out historical and that, after `event`, hold as of now after all (the
+        judgement of `_as_of`): announced again, as current, with `event` as the trigger. Not for a pair or team
+        already announced in this batch (`said`): whether that alert is historical is judged on the whole batch.
+        The flag is cleared here; `_mark_historical` sets it again should a renewal itself turn out historical."""
+        if not state.team_historical and not any(pair.historical for pair in state.pairs.values()):
+            return []
+        at = _now_or_latest(view, now)
+        here = {(alert.scope, alert.sender_id) for alert in said if alert.contact_id == event.contact_id}
+        renewals = []
+        for sender_id, pair in state.pairs.items():
+            level = pair.announced
+            if not pair.historical or level is Level.OK or (Scope.PAIR, sender_id) in here:
+                continue
+            if pair_level(view, sender_id, at).rank >= level.rank:
+                judgement = judge_pair(view, sender_id, at)
+                renewals.append(_renewal(event, Scope.PAIR, level, judgement, now, sender_id=sender_id))
+                pair.historical = False
+        level = state.team_announced
+        renew_team = state.team_historical and level is not Level.OK and (Scope.TEAM, None) not in here
+        if renew_team and team_level(view, at).rank >= level.rank:
+            sender = judge_pair(view, event.sender_id, at) if event.sender_id in state.pairs else None
+            team = judge_team(
+                view,
+                at,
+                None if sender is None else sender.next_allowed_at,
+                by_channel=None if sender is None else sender.next_allowed_by_channel,
+            )
+            renewals.append(_renewal(event, Scope.TEAM, level, team, now))
+            state.team_historical = False
+        return renewals
 
     @staticmethod
     def _announce(
@@ -257,13 +305,41 @@ class Processor:
             await self.store.save_many(states)
 
 
+def _renewal(
+    event: OutreachEvent,
+    scope: Scope,
+    level: Level,
+    judgement: Judgement,
+    now: datetime,
+    *,
+    sender_id: str | None = None,
+) -> Alert:
+    """`level` again, as current: `previous_level` is the level itself, the first reason `continues`."""
+    announced = AlertLevel(level.value)
+    return build_alert(
+        event,
+        scope,
+        level=announced,
+        previous=level,
+        judgement=judgement,
+        emitted_at=now,
+        sender_id=sender_id,
+        renewal=True,
+    )
+
+
+def _now_or_latest(view: ContactView, now: datetime) -> int:
+    """The instant "as of now" means: wall clock, or the contact's latest event if that is later."""
+    return max(seconds(now), view.state.latest_at or 0)
+
+
 def _as_of(alert: Alert, view: ContactView, now: datetime) -> Alert:
     """The alert, marked historical when the level it announces has already fallen by wall clock (as of `now`,
     or the contact's latest event if later): a backfilled pursuit that ended months ago is on record, but it is
     not news. Scores keep their event-time levels."""
     if alert.level is AlertLevel.RESOLVED:
         return alert
-    at = max(seconds(now), view.state.latest_at or 0)
+    at = _now_or_latest(view, now)
     if alert.scope is Scope.PAIR and alert.sender_id is not None:
         level = pair_level(view, alert.sender_id, at)
     else:

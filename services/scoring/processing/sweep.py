@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from schemas import Alert, Level, Scope
+from schemas import Alert, AlertLevel, Level, Scope
 from services.scoring.engine.judge import ContactView, Judgement, judge_pair, judge_team
 from services.scoring.engine.touches import instant, seconds
 from services.scoring.policy.file import PolicySet
@@ -82,7 +82,7 @@ class Sweeper:
                 continue
             current = judge_pair(view, sender_id, max(at, pair.last_at))
             told = pair.announced
-            swept.alerts += _falls(
+            fell = _falls(
                 tenant,
                 contact_id,
                 sender_id,
@@ -92,12 +92,14 @@ class Sweeper:
                 now=now,
                 cool_down=cool_down,
             )
+            swept.alerts += fell
+            pair.historical = pair.historical and not _tells_of_pressure(fell)
             pair.alerted, pair.due_at = current.level, current.falls_at
             pair.told = None if current.level.rank <= told.rank else told
         if state.team_due_at is not None and state.team_due_at <= at:
             team = judge_team(view, max(at, state.latest_at or at), None)
             told = state.team_announced
-            swept.alerts += _falls(
+            fell = _falls(
                 tenant,
                 contact_id,
                 None,
@@ -107,8 +109,16 @@ class Sweeper:
                 now=now,
                 cool_down=cool_down,
             )
+            swept.alerts += fell
+            state.team_historical = state.team_historical and not _tells_of_pressure(fell)
             state.team_alerted, state.team_due_at = team.level, team.falls_at
             state.team_told = None if team.level.rank <= told.rank else told
+
+
+def _tells_of_pressure(alerts: list[Alert]) -> bool:
+    """A de-escalation is news of a level that holds now: readers have heard the pressure as current (the
+    `historical` flag of the state); a `resolved` tells of none."""
+    return any(alert.level is not AlertLevel.RESOLVED for alert in alerts)
 
 
 def _falls(

@@ -31,8 +31,10 @@ class PairHistory:
     """The level readers of `outreach.alerts` were last told, when a damped re-rise left it below `alerted`
     (which stays the pair's level as last judged); None: they were told `alerted`."""
     historical: bool = False
-    """The last alert about this pair went out `historical` (its level had already fallen by wall clock): when a
-    later event shows that level holds as of now, it is announced again, as current."""
+    """The last level above ok announced for this pair went out `historical` (it had already fallen by wall
+    clock), and none was announced as current since (a `resolved` changes nothing): readers have not heard of
+    the pressure as news. When a later event shows the announced level holds as of now, it is announced again, as
+    current; and a rise is not damped (`damping.py`), since the wave it would repeat was never news."""
 
     @property
     def announced(self) -> Level:
@@ -63,7 +65,7 @@ class ContactState:
     """The team's level readers were last told, when a damped re-rise left it below `team_alerted` (which stays
     the team's level as last judged); None: they were told `team_alerted`."""
     team_historical: bool = False
-    """The last alert about the team went out `historical`: announced again, as current, when it turns out to hold."""
+    """The same as `PairHistory.historical`, for the team."""
 
     @property
     def team_announced(self) -> Level:

@@ -101,7 +101,13 @@ class Processor:
             key = contact_key(alert.tenant, alert.contact_id)
             if key not in views:
                 views[key] = ContactView(states[key], self.policies.for_tenant(alert.tenant))
-            outputs.alerts[index] = _as_of(alert, views[key], now)
+            marked = outputs.alerts[index] = _as_of(alert, views[key], now)
+            if marked.level is AlertLevel.RESOLVED:
+                continue
+            if alert.scope is Scope.TEAM:
+                states[key].team_historical = marked.historical
+            elif alert.sender_id is not None and alert.sender_id in states[key].pairs:
+                states[key].pairs[alert.sender_id].historical = marked.historical
 
     def _not_erased(self, events: Sequence[OutreachEvent], outputs: Outputs) -> list[tuple[int, OutreachEvent]]:
         """The events (with their position in the batch) whose contact was not erased after them."""
@@ -160,7 +166,7 @@ class Processor:
         fall = Fall.ENGAGED if touch.engagement is not None else Fall.COOL_DOWN_PASSED
         cool_down = policy.scoring.cool_down
         told = pair.announced
-        if quiet_re_rise(view, event.sender_id, told, current, latest):
+        if not pair.historical and quiet_re_rise(view, event.sender_id, told, current, latest):
             alerts: list[Alert | None] = []
         else:
             alerts = [self._announce(event, Scope.PAIR, told, current, now, fall=fall, cool_down=cool_down)]
@@ -169,7 +175,7 @@ class Processor:
         pair.told = None if told is current.level else told
         if team is not None:
             team_told = state.team_announced
-            if not quiet_team_re_rise(view, team_told, team, latest_at(state) or touch.at):
+            if state.team_historical or not quiet_team_re_rise(view, team_told, team, latest_at(state) or touch.at):
                 alerts.append(self._announce(event, Scope.TEAM, team_told, team, now, fall=fall, cool_down=cool_down))
                 team_told = team.level
             state.team_alerted, state.team_due_at = team.level, team.falls_at
@@ -177,8 +183,10 @@ class Processor:
         for sender_id, (level, due_at) in others.items():
             state.pairs[sender_id].alerted, state.pairs[sender_id].due_at = level, due_at
         state.policy_mark = policy.fingerprint
+        said = [alert for alert in alerts if alert is not None]
+        said += _renewals(state, view, event, now, [*outputs.alerts, *said])
         outputs.scored.append((event, score))
-        outputs.alerts += [alert for alert in alerts if alert is not None]
+        outputs.alerts += said
         return True
 
     def note(self, state: ContactState, event: OutreachEvent, now: datetime, outputs: Outputs) -> bool:
@@ -220,8 +228,10 @@ class Processor:
             )
             state.team_alerted, state.team_due_at, state.team_told = team.level, team.falls_at, None
         state.policy_mark = policy.fingerprint
+        said = [alert for alert in alerts if alert is not None]
+        said += _renewals(state, view, event, now, [*outputs.alerts, *said])
         outputs.consent += 1
-        outputs.alerts += [alert for alert in alerts if alert is not None]
+        outputs.alerts += said
         return True
 
     @staticmethod
@@ -254,6 +264,53 @@ class Processor:
     async def save(self, states: Mapping[str, ContactState]) -> None:
         if states:
             await self.store.save_many(states)
+
+
+def _renewals(
+    state: ContactState, view: ContactView, event: OutreachEvent, now: datetime, said: Sequence[Alert]
+) -> list[Alert]:
+    """Ported with the renewal of levels first announced as history (see the service's processor)."""
+    at = max(seconds(now), latest_at(state) or 0)
+    here = {(alert.scope, alert.sender_id) for alert in said if alert.contact_id == event.contact_id}
+    renewals = []
+    for sender_id, pair in state.pairs.items():
+        level = pair.announced
+        renew = pair.historical and level is not Level.OK and (Scope.PAIR, sender_id) not in here
+        if renew and pair_level(view, sender_id, at).rank >= level.rank:
+            judgement = judge_pair(view, sender_id, at)
+            renewals.append(_renewal(event, Scope.PAIR, level, judgement, now, sender_id=sender_id))
+            pair.historical = False
+    level = state.team_announced
+    renew = state.team_historical and level is not Level.OK and (Scope.TEAM, None) not in here
+    if renew and team_level(view, at).rank >= level.rank:
+        sender = judge_pair(view, event.sender_id, at) if event.sender_id in state.pairs else None
+        team = judge_team(view, at, None if sender is None else sender.next_allowed_at)
+        if sender is not None:
+            team = team.model_copy(update={"next_allowed_by_channel": sender.next_allowed_by_channel})
+        renewals.append(_renewal(event, Scope.TEAM, level, team, now))
+        state.team_historical = False
+    return renewals
+
+
+def _renewal(
+    event: OutreachEvent,
+    scope: Scope,
+    level: Level,
+    judgement: Judgement,
+    now: datetime,
+    *,
+    sender_id: str | None = None,
+) -> Alert:
+    return build_alert(
+        event,
+        scope,
+        level=AlertLevel(level.value),
+        previous=level,
+        judgement=judgement,
+        emitted_at=now,
+        sender_id=sender_id,
+        renewal=True,
+    )
 
 
 def _as_of(alert: Alert, view: ContactView, now: datetime) -> Alert:

@@ -90,9 +90,10 @@ def final_state(batches: list[list[OutreachEvent]]) -> dict[str, bytes]:
     asyncio.run(run())
     states = asyncio.run(store.load_many(["acme:c-1"]))
     for state in states.values():
-        state.team_told = None  # what readers were told depends on what arrived first (damping); judging does not
+        # What readers were told depends on what arrived first, and when (damping, history): judging does not.
+        state.team_told, state.team_historical = None, False
         for pair in state.pairs.values():
-            pair.told = None
+            pair.told, pair.historical = None, False
     return {key: encode(state) for key, state in states.items()}
 
 
