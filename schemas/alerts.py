@@ -1,8 +1,9 @@
-"""`outreach.alerts`: emitted only when a relationship's level changes."""
+"""`outreach.alerts`: emitted when a relationship's level changes, and when a level first announced as history
+turns out to hold now (a renewal)."""
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.common import SCHEMA_VERSION, AlertLevel, Identifier, Level, Scope, UtcDatetime
 from schemas.judgement import JudgementByChannel
@@ -19,7 +20,10 @@ class AlertSubject(BaseModel):
     contact_id: Identifier
     sender_id: Identifier | None
     scope: Scope
-    previous_level: Level
+    previous_level: Level = Field(
+        description="The level the last alert about this relationship announced (ok before any). Equal to `level` "
+        "on a renewal: a level first announced as historical, announced again as current (first reason `continues`)."
+    )
 
 
 class Alert(JudgementByChannel[AlertLevel], AlertSubject):
@@ -30,4 +34,5 @@ class Alert(JudgementByChannel[AlertLevel], AlertSubject):
     emitted_at: UtcDatetime
     historical: bool = False
     """True when the pressure it reports had already ended, by wall clock, when it was scored (a backfill, a
-    late event): kept for the record, but nobody is paged for it. Also the CloudEvents header `ce_historical`."""
+    late event): kept for the record, but nobody is paged for it. Also the CloudEvents header `ce_historical`.
+    When a later event shows the level holds after all, it is announced again with `historical` false."""

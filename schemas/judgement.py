@@ -32,7 +32,8 @@ class Judgement(BaseModel, Generic[LevelT]):
     tier: Tier = Field(description="The rapport tier whose limits apply.")
     reasons: list[Reason] = Field(
         description="The rules behind the level (on a check, those the touch would break), in words for a person. "
-        "An alert that announces a fall leads with why it fell: `engaged`, `cool_down_passed` or `consent_given`."
+        "An alert that announces a fall leads with why it fell: `engaged`, `cool_down_passed` or `consent_given`; "
+        "one that announces again, as current, a level first announced as history leads with `continues`."
     )
     next_allowed_at: UtcDatetime | None = Field(
         default=None,
