@@ -10,7 +10,9 @@ alert cycling watch → resolved → watch is damped the same way, on the team's
 
 Only falls with the passing of time count: the contact engaging (with any sender, for the team) or giving consent
 again starts a new story, and a touch against the contact's opt-out is always news. Judged from the history
-alone, so a restore or a redelivery damps the same re-rises.
+alone, so a restore or a redelivery damps the same re-rises. The processor does not ask while the pair's (or the
+team's) last level above ok went out historical (`PairHistory.historical`): readers never heard that wave as
+news, so the new one repeats nothing they know.
 """
 
 import bisect
