@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from schemas import Alert, AlertLevel, Level, OutreachEvent, PairScore, Scope, contact_key
+from schemas import Alert, AlertLevel, Level, OutreachEvent, PairScore, Scope
 from services.runtime.erasures import ErasedContacts
 from services.scoring.engine.judge import (
     ContactView,
@@ -87,20 +87,18 @@ class Processor:
                 changed[event.contact_key] = state
             else:
                 outputs.duplicates += 1
-        self._mark_historical(outputs, states, now)
         return outputs, changed
 
-    def _mark_historical(self, outputs: Outputs, states: Mapping[str, ContactState], now: datetime) -> None:
-        """Judged on each contact's state after the whole batch, so a backfill's later events count too. Each pair
-        and the team remember whether the last level above ok they announced went out historical, to announce it
-        again once a later event shows it still holds (`_renewals`), and not to damp a rise after it."""
-        views: dict[str, ContactView] = {}
-        for index, alert in enumerate(outputs.alerts):
-            key = contact_key(alert.tenant, alert.contact_id)
-            state = states[key]
-            if key not in views:
-                views[key] = ContactView(state, self.policies.for_tenant(alert.tenant))
-            marked = outputs.alerts[index] = _as_of(alert, views[key], now)
+    @staticmethod
+    def _mark_historical(state: ContactState, view: ContactView, event: OutreachEvent, said: list[Alert]) -> None:
+        """Marks `event`'s alerts historical when the level each announces had already fallen by the time the event
+        was received (`_as_of`), and has each pair and the team remember whether the last level above ok it
+        announced went out historical, to announce it again once a later event shows it still holds (`_renewals`),
+        and not to damp a rise after it. Decided on the event alone, never on the wall clock or the batch, so a
+        restore, a crash's re-run and a clean run of the same events say exactly the same."""
+        at = _received_or_latest(view, event)
+        for index, alert in enumerate(said):
+            marked = said[index] = _as_of(alert, view, at)
             if marked.level is AlertLevel.RESOLVED:
                 continue  # tells of no pressure: whether the last one was heard as news stands
             if alert.scope is Scope.TEAM:
@@ -188,7 +186,8 @@ class Processor:
             state.pairs[sender_id].alerted, state.pairs[sender_id].due_at = level, due_at
         state.policy_mark = policy.fingerprint
         said = [alert for alert in alerts if alert is not None]
-        said += self._renewals(state, view, event, now, [*outputs.alerts, *said])
+        self._mark_historical(state, view, event, said)
+        said += self._renewals(state, view, event, now, said)
         outputs.scored.append((event, score))
         outputs.alerts += said
         return True
@@ -233,7 +232,8 @@ class Processor:
             state.team_alerted, state.team_due_at, state.team_told = team.level, team.falls_at, None
         state.policy_mark = policy.fingerprint
         said = [alert for alert in alerts if alert is not None]
-        said += self._renewals(state, view, event, now, [*outputs.alerts, *said])
+        self._mark_historical(state, view, event, said)
+        said += self._renewals(state, view, event, now, said)
         outputs.consent += 1
         outputs.alerts += said
         return True
@@ -242,14 +242,13 @@ class Processor:
     def _renewals(
         state: ContactState, view: ContactView, event: OutreachEvent, now: datetime, said: Sequence[Alert]
     ) -> list[Alert]:
-        """Levels whose last alert went out historical and that, after `event`, hold as of now after all (the
-        judgement of `_as_of`): announced again, as current, with `event` as the trigger. Not for a pair or team
-        already announced in this batch (`said`): whether that alert is historical is judged on the whole batch.
-        The flag is cleared here; `_mark_historical` sets it again should a renewal itself turn out historical."""
+        """Levels whose last alert went out historical and that, after `event`, hold as of its arrival after all
+        (the judgement of `_as_of`): announced again, as current, with `event` as the trigger. Not for a pair or
+        team `event` itself announced (`said`): that alert's own marking stands."""
         if not state.team_historical and not any(pair.historical for pair in state.pairs.values()):
             return []
-        at = _now_or_latest(view, now)
-        here = {(alert.scope, alert.sender_id) for alert in said if alert.contact_id == event.contact_id}
+        at = _received_or_latest(view, event)
+        here = {(alert.scope, alert.sender_id) for alert in said}
         renewals = []
         for sender_id, pair in state.pairs.items():
             level = pair.announced
@@ -328,18 +327,18 @@ def _renewal(
     )
 
 
-def _now_or_latest(view: ContactView, now: datetime) -> int:
-    """The instant "as of now" means: wall clock, or the contact's latest event if that is later."""
-    return max(seconds(now), view.state.latest_at or 0)
+def _received_or_latest(view: ContactView, event: OutreachEvent) -> int:
+    """The instant "as of now" means for what `event` raises: when it was received, or the contact's latest event
+    if that is later. The event's own time, not the wall clock, so the answer is the same on every re-run."""
+    return max(seconds(event.received_at), view.state.latest_at or 0)
 
 
-def _as_of(alert: Alert, view: ContactView, now: datetime) -> Alert:
-    """The alert, marked historical when the level it announces has already fallen by wall clock (as of `now`,
-    or the contact's latest event if later): a backfilled pursuit that ended months ago is on record, but it is
-    not news. Scores keep their event-time levels."""
+def _as_of(alert: Alert, view: ContactView, at: int) -> Alert:
+    """The alert, marked historical when the level it announces had already fallen as of `at` (its event's
+    arrival): a backfilled pursuit that ended months ago is on record, but it is not news. Scores keep their
+    event-time levels."""
     if alert.level is AlertLevel.RESOLVED:
         return alert
-    at = _now_or_latest(view, now)
     if alert.scope is Scope.PAIR and alert.sender_id is not None:
         level = pair_level(view, alert.sender_id, at)
     else:

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from schemas import Alert, AlertLevel, Level, OutreachEvent, PairScore, Scope, contact_key
+from schemas import Alert, AlertLevel, Level, OutreachEvent, PairScore, Scope
 from services.runtime.erasures import ErasedContacts
 from services.scoring.engine.judge import Judgement
 from services.scoring.engine.touches import mark_from_event, seconds, touch_from_event
@@ -91,23 +91,19 @@ class Processor:
                 changed[event.contact_key] = state
             else:
                 outputs.duplicates += 1
-        self._mark_historical(outputs, states, now)
         return outputs, changed
 
-    def _mark_historical(self, outputs: Outputs, states: Mapping[str, ContactState], now: datetime) -> None:
-        """Judged on each contact's state after the whole batch, so a backfill's later events count too."""
-        views: dict[str, ContactView] = {}
-        for index, alert in enumerate(outputs.alerts):
-            key = contact_key(alert.tenant, alert.contact_id)
-            if key not in views:
-                views[key] = ContactView(states[key], self.policies.for_tenant(alert.tenant))
-            marked = outputs.alerts[index] = _as_of(alert, views[key], now)
+    @staticmethod
+    def _mark_historical(state: ContactState, view: ContactView, event: OutreachEvent, said: list[Alert]) -> None:
+        at = max(seconds(event.received_at), latest_at(view.state) or 0)
+        for index, alert in enumerate(said):
+            marked = said[index] = _as_of(alert, view, at)
             if marked.level is AlertLevel.RESOLVED:
                 continue
             if alert.scope is Scope.TEAM:
-                states[key].team_historical = marked.historical
-            elif alert.sender_id is not None and alert.sender_id in states[key].pairs:
-                states[key].pairs[alert.sender_id].historical = marked.historical
+                state.team_historical = marked.historical
+            elif alert.sender_id is not None and alert.sender_id in state.pairs:
+                state.pairs[alert.sender_id].historical = marked.historical
 
     def _not_erased(self, events: Sequence[OutreachEvent], outputs: Outputs) -> list[tuple[int, OutreachEvent]]:
         """The events (with their position in the batch) whose contact was not erased after them."""
@@ -184,7 +180,8 @@ class Processor:
             state.pairs[sender_id].alerted, state.pairs[sender_id].due_at = level, due_at
         state.policy_mark = policy.fingerprint
         said = [alert for alert in alerts if alert is not None]
-        said += _renewals(state, view, event, now, [*outputs.alerts, *said])
+        self._mark_historical(state, view, event, said)
+        said += _renewals(state, view, event, now, said)
         outputs.scored.append((event, score))
         outputs.alerts += said
         return True
@@ -229,7 +226,8 @@ class Processor:
             state.team_alerted, state.team_due_at, state.team_told = team.level, team.falls_at, None
         state.policy_mark = policy.fingerprint
         said = [alert for alert in alerts if alert is not None]
-        said += _renewals(state, view, event, now, [*outputs.alerts, *said])
+        self._mark_historical(state, view, event, said)
+        said += _renewals(state, view, event, now, said)
         outputs.consent += 1
         outputs.alerts += said
         return True
@@ -270,8 +268,8 @@ def _renewals(
     state: ContactState, view: ContactView, event: OutreachEvent, now: datetime, said: Sequence[Alert]
 ) -> list[Alert]:
     """Ported with the renewal of levels first announced as history (see the service's processor)."""
-    at = max(seconds(now), latest_at(state) or 0)
-    here = {(alert.scope, alert.sender_id) for alert in said if alert.contact_id == event.contact_id}
+    at = max(seconds(event.received_at), latest_at(state) or 0)
+    here = {(alert.scope, alert.sender_id) for alert in said}
     renewals = []
     for sender_id, pair in state.pairs.items():
         level = pair.announced
@@ -313,13 +311,9 @@ def _renewal(
     )
 
 
-def _as_of(alert: Alert, view: ContactView, now: datetime) -> Alert:
-    """The alert, marked historical when the level it announces has already fallen by wall clock (as of `now`,
-    or the contact's latest event if later): a backfilled pursuit that ended months ago is on record, but it is
-    not news. Scores keep their event-time levels."""
+def _as_of(alert: Alert, view: ContactView, at: int) -> Alert:
     if alert.level is AlertLevel.RESOLVED:
         return alert
-    at = max(seconds(now), latest_at(view.state) or 0)
     if alert.scope is Scope.PAIR and alert.sender_id is not None:
         level = pair_level(view, alert.sender_id, at)
     else:

@@ -20,8 +20,13 @@ PURSUIT = emails(8, DAY)
 """Eight unanswered e-mails a day apart: watch, nuisance, then stalking."""
 
 
+def arriving(events: list[OutreachEvent], now: datetime) -> list[OutreachEvent]:
+    """The events as received at `now`: whether an alert is news is judged as of its event's arrival."""
+    return [item.model_copy(update={"received_at": now}) for item in events]
+
+
 async def scored(events: list[OutreachEvent], now: datetime) -> Outputs:
-    outputs, _ = await Processor(MemoryStore(expire_after=10**9), PolicySet()).process(events, now)
+    outputs, _ = await Processor(MemoryStore(expire_after=10**9), PolicySet()).process(arriving(events, now), now)
     return outputs
 
 
@@ -66,7 +71,7 @@ async def one_at_a_time(
     """Each event in a batch of its own, as a backfill posted one request at a time arrives; the sweep between."""
     said = []
     for item in events:
-        outputs, states = await processor.process([item], now)
+        outputs, states = await processor.process(arriving([item], now), now)
         await processor.save(states)
         said += outputs.alerts
         if sweeper is not None:
@@ -146,7 +151,7 @@ async def test_redelivered_events_say_nothing_new() -> None:
     said = await one_at_a_time(processor, ONGOING, NOW)
     assert renewals(said)
     assert await one_at_a_time(processor, ONGOING, NOW) == []
-    outputs, _ = await processor.process(ONGOING, NOW + DAY)
+    outputs, _ = await processor.process(arriving(ONGOING, NOW + DAY), NOW + DAY)
     assert (outputs.alerts, outputs.duplicates) == ([], len(ONGOING))
 
 
@@ -157,8 +162,8 @@ async def test_a_batch_scored_again_after_a_crash_renews_under_the_same_id() -> 
     processor = Processor(store, PolicySet())
     said = await one_at_a_time(processor, ONGOING[:11], NOW)
     assert renewals(said) == []
-    first, _ = await processor.process(ONGOING[11:13], NOW)
-    again, _ = await processor.process(ONGOING[11:], NOW)
+    first, _ = await processor.process(arriving(ONGOING[11:13], NOW), NOW)
+    again, _ = await processor.process(arriving(ONGOING[11:], NOW), NOW)
     assert [alert.alert_id for alert in renewals(first.alerts)] == [alert.alert_id for alert in renewals(again.alerts)]
     assert len(renewals(again.alerts)) == 1
 
@@ -169,7 +174,7 @@ async def test_a_restore_comes_back_to_the_same_state_and_then_says_what_the_liv
     live_store, restored_store = MemoryStore(expire_after=10**9), MemoryStore(expire_after=10**9)
     live, restored = Processor(live_store, PolicySet()), Processor(restored_store, PolicySet())
     await one_at_a_time(live, TEAM, NOW)
-    _, states = await restored.process(TEAM, NOW)
+    _, states = await restored.process(arriving(TEAM, NOW), NOW)
     await restored.save(states)
     keys = ["acme:c-1"]
     assert [encode(state) for state in (await live_store.load_many(keys)).values()] == [
