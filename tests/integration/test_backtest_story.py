@@ -2,7 +2,8 @@
 
 The demo story (`services/devstack/story.py`) is posted to the running services one webhook at a time (`make run`
 posts each story in one), and also written to a JSON Lines export for `rapport-guard backtest`; both must produce
-the same alerts: level, scope, sender, contact and the event that raised each.
+the same alerts: level, scope, sender, contact and the event that raised each (but for the live scorer's
+renewals, which only late arrival makes).
 """
 
 import asyncio
@@ -15,6 +16,7 @@ from typing import Any
 from schemas import Alert
 from services.cli.main import main
 from services.devstack.story import mentorship, pursuit
+from services.scoring.processing.alerts import CONTINUES
 from tests.harness.exports import write_jsonl
 from tests.harness.stack import Stack, read_topic
 
@@ -26,6 +28,12 @@ def story(tenant: str) -> list[dict[str, Any]]:
     run_id = secrets.token_hex(3)
     now = datetime.now(UTC)
     return [event | {"tenant": tenant} for event in mentorship(run_id, now) + pursuit(run_id, now)]
+
+
+def renewal(alert: Alert) -> bool:
+    """A level first announced as history announced again as current: made only because the story reached the live
+    scorer weeks after it happened, one event at a time; the replay scores each event as it happened."""
+    return bool(alert.reasons) and alert.reasons[0].rule == CONTINUES
 
 
 def facts(alert: dict[str, Any], contact: str) -> AlertFacts:
@@ -59,7 +67,8 @@ def test_backtest_of_the_story_gives_the_live_alerts(stack: Stack, tmp_path: Pat
     records = asyncio.run(
         read_topic(stack.bootstrap, "outreach.alerts", lambda records: len(ours(records)) >= len(replayed))
     )
-    live = [Alert.model_validate(alert).model_dump(mode="json") for alert in ours(records)]
+    alerts = [Alert.model_validate(alert) for alert in ours(records)]
+    live = [alert.model_dump(mode="json") for alert in alerts if not renewal(alert)]
 
     assert live, "the story raises alerts on the live system"
     # --show-contacts: the report names contacts by their CRM ids, as the live alerts do
