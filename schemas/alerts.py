@@ -33,6 +33,6 @@ class Alert(JudgementByChannel[AlertLevel], AlertSubject):
     occurred_at: UtcDatetime
     emitted_at: UtcDatetime
     historical: bool = False
-    """True when the pressure it reports had already ended, by wall clock, when it was scored (a backfill, a
+    """True when the pressure it reports had already ended by the time its event was received (a backfill, a
     late event): kept for the record, but nobody is paged for it. Also the CloudEvents header `ce_historical`.
     When a later event shows the level holds after all, it is announced again with `historical` false."""
