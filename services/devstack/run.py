@@ -58,9 +58,7 @@ def webhook_secret_line(secret: str, *, made_up: bool) -> str:
 
 
 async def post_demo(ingest_url: str, secret: str) -> None:
-    """Each story in one signed request, as a CRM sends a backfill: the scorer then judges the weeks of history
-    together and announces as news the pressure that is still going on (posted one event per request, each alert
-    would be judged on the history so far and go out historical; see docs/scoring.md)."""
+    """Each story in one signed request, as a CRM sends a backfill of the weeks behind it."""
     key = decode_secret(secret.split(maxsplit=1)[0])
     run_id = secrets.token_hex(3)
     now = datetime.now(UTC)
