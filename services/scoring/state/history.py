@@ -31,10 +31,11 @@ class PairHistory:
     """The level readers of `outreach.alerts` were last told, when a damped re-rise left it below `alerted`
     (which stays the pair's level as last judged); None: they were told `alerted`."""
     historical: bool = False
-    """The last level above ok announced for this pair went out `historical` (it had already fallen by wall
-    clock), and none was announced as current since (a `resolved` changes nothing): readers have not heard of
-    the pressure as news. When a later event shows the announced level holds as of now, it is announced again, as
-    current; and a rise is not damped (`damping.py`), since the wave it would repeat was never news."""
+    """The last level above ok announced for this pair went out `historical` (it had already fallen by the time
+    its event was received), and none was announced as current since (a `resolved` changes nothing): readers have
+    not heard of the pressure as news. When a later event shows the announced level holds as of its arrival, it is
+    announced again, as current; and a rise is not damped (`damping.py`), since the wave it would repeat was never
+    news."""
 
     @property
     def announced(self) -> Level:
